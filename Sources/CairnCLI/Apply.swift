@@ -1,0 +1,280 @@
+import ArgumentParser
+import CairnClient
+import CairnCore
+import CairnManifest
+import Foundation
+
+/// A manifest document that passed local validation, ready to send.
+struct PreparedDocument {
+    var document: ManifestDocument
+    var kind: Kind
+    var name: String
+    var namespace: String?
+    var json: JSONValue
+    var label: String { "\(resourceName(kind))/\(name)" }
+}
+
+/// Reads FILE, DIR (its *.yaml, *.yml and *.json files, sorted) or "-" (standard input).
+func readManifests(_ paths: [String]) throws -> (docs: [ManifestDocument], errors: [String]) {
+    var docs: [ManifestDocument] = []
+    var errors: [String] = []
+    for path in paths {
+        var files: [(String, String)] = []
+        if path == "-" {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            files.append(("-", String(decoding: data, as: UTF8.self)))
+        } else {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+                errors.append("the path \"\(path)\" does not exist")
+                continue
+            }
+            if isDir.boolValue {
+                let entries = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
+                    .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json") }.sorted()
+                if entries.isEmpty { errors.append("\(path): no .yaml, .yml or .json files in this directory") }
+                for e in entries {
+                    let p = path.hasSuffix("/") ? path + e : "\(path)/\(e)"
+                    guard let text = try? String(contentsOfFile: p, encoding: .utf8) else { errors.append("\(p): cannot read the file as UTF-8 text"); continue }
+                    files.append((p, text))
+                }
+            } else {
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { errors.append("\(path): cannot read the file as UTF-8 text"); continue }
+                files.append((path, text))
+            }
+        }
+        for (source, text) in files {
+            do {
+                docs += try ManifestReader.read(text, source: source)
+            } catch {
+                errors.append("\(error)")
+            }
+        }
+    }
+    return (docs, errors)
+}
+
+/// Strict decoding and validation of every document, with file:line:column for each error.
+func prepare(_ docs: [ManifestDocument], defaultNamespace: String, explicitNamespace: Bool) -> ([PreparedDocument], [String]) {
+    var prepared: [PreparedDocument] = []
+    var errors: [String] = []
+    for doc in docs {
+        let kind: Kind
+        switch ObjectDecoding.kind(of: doc.json) {
+        case .failure(let e):
+            errors.append("\(doc.location(of: e.field)): document \(doc.index): \(e)")
+            continue
+        case .success(let k): kind = k
+        }
+        let name = doc.json["metadata"]?["name"]?.stringValue ?? ""
+        let what = "\(kind.rawValue) \"\(name)\""
+        switch ObjectDecoding.decodeAny(doc.json) {
+        case .failure(let errs):
+            for e in errs.errors { errors.append("\(doc.location(of: e.field)): \(what): \(e)") }
+            continue
+        case .success(let object):
+            var problems = Validation.validate(object)
+            guard kind.userWritable else {
+                errors.append("\(doc.location(of: "kind")): \(what): \(kind.resource) are managed by cairn serve and cannot be applied")
+                continue
+            }
+            var ns: String? = nil
+            if kind.namespaced {
+                let docNS = object.metadata.namespace
+                if let docNS, explicitNamespace, docNS != defaultNamespace {
+                    problems.append(.invalid("metadata.namespace", string: docNS,
+                                             "the namespace from the provided object does not match the namespace \"\(defaultNamespace)\". You must pass '--namespace=\(docNS)' to perform this operation."))
+                }
+                ns = docNS ?? defaultNamespace
+            }
+            for e in problems { errors.append("\(doc.location(of: e.field)): \(what): \(e)") }
+            if problems.isEmpty {
+                var json = doc.json
+                json["status"] = nil
+                prepared.append(PreparedDocument(document: doc, kind: kind, name: name, namespace: ns, json: json))
+            }
+        }
+    }
+    return (prepared, errors)
+}
+
+struct Apply: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create or update objects from YAML or JSON manifests.",
+        discussion: """
+        Every document is read and validated before anything is written; if any document is invalid, nothing \
+        is applied and every error is printed with its file, line and column. Existing objects are updated \
+        with the fields the manifest gives (fields it leaves out keep their current values).
+        """)
+
+    @OptionGroup var client: ClientOptions
+    @Option(name: [.short, .customLong("filename")], help: "A file, a directory of manifests, or - for standard input.")
+    var files: [String] = []
+
+    func run() async {
+        await runClient {
+            guard !files.isEmpty else { throw CLIError("must specify one of -f and -k") }
+            let (docs, readErrors) = try readManifests(files)
+            let (prepared, errors) = prepare(docs, defaultNamespace: client.ns, explicitNamespace: client.namespace != nil)
+            let all = readErrors + errors
+            if !all.isEmpty {
+                var stderr = FileHandle.standardError
+                for e in all { print("error: \(e)", to: &stderr) }
+                throw CLIError("nothing was applied: \(all.count) error\(all.count == 1 ? "" : "s") in the manifests", exitCode: 1)
+            }
+            if prepared.isEmpty { throw CLIError("no objects passed to apply") }
+            let newNamespaces = Set(prepared.filter { $0.kind == .namespace }.map(\.name))
+            try await client.withClient { c in
+                // First a dry run of every document, so the server's own checks (immutable fields,
+                // missing namespaces, conflicts) also stop the whole apply before anything is written.
+                var serverErrors: [String] = []
+                for p in prepared {
+                    do {
+                        _ = try await send(p, c, dryRun: true)
+                    } catch let s as Status {
+                        if s.code == 404, s.details?.kind == "namespaces", let n = s.details?.name, newNamespaces.contains(n) { continue }
+                        serverErrors.append("\(p.document.location(of: nil)): \(p.label): \(s.message)")
+                    }
+                }
+                if !serverErrors.isEmpty {
+                    var stderr = FileHandle.standardError
+                    for e in serverErrors { print("error: \(e)", to: &stderr) }
+                    throw CLIError("nothing was applied: the server refused \(serverErrors.count) object\(serverErrors.count == 1 ? "" : "s")")
+                }
+                for p in prepared {
+                    let outcome = try await send(p, c, dryRun: false)
+                    print("\(p.label) \(outcome)")
+                }
+            }
+        }
+    }
+
+    /// Creates the object, or merges the manifest into the current one; returns kubectl's word for it.
+    func send(_ p: PreparedDocument, _ c: CairnClient, dryRun: Bool) async throws -> String {
+        let itemPath = p.kind.collectionPath(namespace: p.namespace) + "/\(p.name)"
+        let query = dryRun ? ["dryRun": "All"] : [:]
+        let current = try await c.send("GET", itemPath)
+        if current.status == 404 {
+            var body = p.json
+            if p.kind.namespaced { body["metadata"]?["namespace"] = .string(p.namespace ?? "default") }
+            _ = try await c.call("POST", p.kind.collectionPath(namespace: p.namespace), query: query,
+                                 body: Data(body.jsonText().utf8))
+            return "created"
+        }
+        if current.status >= 400 {
+            if let s = try? JSONCoding.decoder.decode(Status.self, from: current.body) { throw s }
+            throw CLIError("unexpected answer (HTTP \(current.status)) for \(itemPath)")
+        }
+        let existing = try JSONValue.parse(current.body)
+        var merged = mergeManifest(existing, p.json)
+        merged["metadata"]?["resourceVersion"] = existing["metadata"]?["resourceVersion"]
+        if merged == existing { return "unchanged" }
+        _ = try await c.call("PUT", itemPath, query: query, body: Data(merged.jsonText().utf8))
+        return "configured"
+    }
+}
+
+/// The manifest's fields laid over the live object (objects merge key by key; lists and scalars replace).
+func mergeManifest(_ live: JSONValue, _ manifest: JSONValue) -> JSONValue {
+    guard case .object(let m) = manifest, case .object(var l) = live else { return manifest }
+    for (k, v) in m where k != "status" {
+        l[k] = mergeManifest(l[k] ?? .null, v)
+    }
+    return .object(l)
+}
+
+struct Delete: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Delete objects by type and name, or those in manifests.")
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "TYPE NAME... or TYPE/NAME...") var args: [String] = []
+    @Option(name: [.short, .customLong("filename")], help: "Delete the objects a manifest (file, directory or -) describes.")
+    var files: [String] = []
+    @Flag(name: .customLong("ignore-not-found"), help: "Treat objects that do not exist as deleted.") var ignoreNotFound = false
+
+    func run() async {
+        await runClient {
+            var targets: [(Kind, String, String?)] = []
+            if !files.isEmpty {
+                let (docs, readErrors) = try readManifests(files)
+                if let e = readErrors.first { throw CLIError(e) }
+                for doc in docs {
+                    guard case .success(let k) = ObjectDecoding.kind(of: doc.json), let name = doc.json["metadata"]?["name"]?.stringValue else {
+                        throw CLIError("\(doc.location(of: nil)): document \(doc.index) has no kind or name")
+                    }
+                    targets.append((k, name, k.namespaced ? (doc.json["metadata"]?["namespace"]?.stringValue ?? client.ns) : nil))
+                }
+            } else if let first = args.first {
+                if first.contains("/") {
+                    for a in args {
+                        let parts = a.split(separator: "/", maxSplits: 1).map(String.init)
+                        guard parts.count == 2 else { throw CLIError("arguments in resource/name form must have a single resource and name") }
+                        let k = try resolveKinds(parts[0])[0]
+                        targets.append((k, parts[1], k.namespaced ? client.ns : nil))
+                    }
+                } else {
+                    let kinds = try resolveKinds(first)
+                    guard args.count > 1 else { throw CLIError("resource(s) were provided, but no name was specified") }
+                    for k in kinds { for n in args.dropFirst() { targets.append((k, n, k.namespaced ? client.ns : nil)) } }
+                }
+            } else {
+                throw CLIError("You must provide one or more resources by argument or filename.")
+            }
+            var failed = false
+            try await client.withClient { c in
+                for (kind, name, ns) in targets {
+                    do {
+                        _ = try await c.call("DELETE", kind.collectionPath(namespace: ns) + "/\(name)")
+                        print("\(resourceName(kind)) \"\(name)\" deleted")
+                    } catch let s as Status where s.code == 404 {
+                        if !ignoreNotFound {
+                            var stderr = FileHandle.standardError
+                            print("Error from server (NotFound): \(s.message)", to: &stderr)
+                            failed = true
+                        }
+                    }
+                }
+            }
+            if failed { throw ExitCode(1) }
+        }
+    }
+}
+
+struct Scale: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Set the number of replicas of a StatefulSet or ReplicaSet.")
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "statefulset NAME, replicaset NAME, or sts/NAME, rs/NAME.") var args: [String]
+    @Option(help: "The new number of replicas.") var replicas: Int32
+    @Option(name: .customLong("resource-version"), help: "Scale only if the object is still at this resourceVersion.")
+    var resourceVersion: String?
+
+    func run() async {
+        await runClient {
+            var pairs: [(Kind, String)] = []
+            if let first = args.first, first.contains("/") {
+                for a in args {
+                    let parts = a.split(separator: "/", maxSplits: 1).map(String.init)
+                    pairs.append((try resolveKinds(parts[0])[0], parts.count > 1 ? parts[1] : ""))
+                }
+            } else if args.count >= 2 {
+                let k = try resolveKinds(args[0])[0]
+                pairs = args.dropFirst().map { (k, $0) }
+            } else {
+                throw CLIError("required resource not specified: cairn scale statefulset NAME --replicas=N")
+            }
+            if replicas < 0 { throw CLIError("The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0") }
+            try await client.withClient { c in
+                for (kind, name) in pairs {
+                    guard kind == .statefulSet || kind == .replicaSet else {
+                        throw CLIError("cannot scale \(kind.resource); Cairn scales statefulsets and replicasets")
+                    }
+                    var meta: [String: JSONValue] = [:]
+                    if let resourceVersion { meta["resourceVersion"] = .string(resourceVersion) }
+                    let body = JSONValue.object(["spec": .object(["replicas": .int(Int64(replicas))]), "metadata": .object(meta)])
+                    _ = try await c.call("PATCH", kind.collectionPath(namespace: client.ns) + "/\(name)/scale",
+                                         body: Data(body.jsonText().utf8), contentType: "application/merge-patch+json")
+                    print("\(resourceName(kind))/\(name) scaled")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import CairnCore
+import Foundation
+import Yams
+
+/// kubectl's printers: tables with its default columns, YAML, JSON and names.
+public enum Printers {
+    /// Columns separated by three spaces, as kubectl's tabwriter does.
+    public static func table(_ header: [String], _ rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+        func line(_ cells: [String]) -> String {
+            var s = ""
+            for (i, c) in cells.enumerated() {
+                if i == cells.count - 1 { s += c } else { s += c.padding(toLength: widths[i] + 3, withPad: " ", startingAt: 0) }
+            }
+            return s
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
+    }
+
+    public static func age(_ t: Time?, now: Date) -> String {
+        guard let t else { return "<unknown>" }
+        return humanDuration(now.timeIntervalSince(t.date))
+    }
+
+    /// The header and one row per object for `cairn get`, as kubectl prints the kind.
+    public static func rows(_ objects: [any KubeObject], kind: Kind, wide: Bool, now: Date) -> ([String], [[String]]) {
+        switch kind {
+        case .persistentVolumeClaim:
+            var h = ["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "AGE"]
+            if wide { h.append("VOLUMEMODE") }
+            return (h, objects.compactMap { $0 as? PersistentVolumeClaim }.map { c in
+                let status = c.metadata.isDeleting ? "Terminating" : c.phase
+                var r = [c.name, status, c.spec.volumeName ?? "", c.status?.capacity?["storage"]?.description ?? "",
+                         AccessMode.abbreviate(c.status?.accessModes), c.spec.storageClassName ?? "<unset>", age(c.metadata.creationTimestamp, now: now)]
+                if wide { r.append(c.spec.volumeMode ?? "Filesystem") }
+                return r
+            })
+        case .persistentVolume:
+            var h = ["NAME", "CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS", "REASON", "AGE"]
+            if wide { h.append("VOLUMEMODE") }
+            return (h, objects.compactMap { $0 as? PersistentVolume }.map { v in
+                let claim = v.spec.claimRef.map { "\($0.namespace ?? "")/\($0.name ?? "")" } ?? ""
+                let status = v.metadata.isDeleting ? "Terminating" : v.phase
+                var r = [v.name, v.spec.capacity?["storage"]?.description ?? "", AccessMode.abbreviate(v.spec.accessModes),
+                         v.spec.persistentVolumeReclaimPolicy ?? "", status, claim, v.spec.storageClassName ?? "",
+                         v.status?.reason ?? "", age(v.metadata.creationTimestamp, now: now)]
+                if wide { r.append(v.spec.volumeMode ?? "Filesystem") }
+                return r
+            })
+        case .pod:
+            var h = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+            if wide { h += ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"] }
+            return (h, objects.compactMap { $0 as? Pod }.map { p in
+                let total = p.spec.containers.count
+                let ready = p.isReady ? total : 0
+                var status = p.phase
+                if p.metadata.isDeleting { status = "Terminating" }
+                else if p.phase == "Pending", p.spec.nodeName != nil { status = "ContainerCreating" }
+                var r = [p.name, "\(ready)/\(total)", status, "0", age(p.metadata.creationTimestamp, now: now)]
+                if wide { r += [p.status?.podIP ?? "<none>", p.spec.nodeName ?? "<none>", "<none>", "<none>"] }
+                return r
+            })
+        case .node:
+            var h = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+            if wide { h += ["DATA ROOT", "ALLOCATABLE STORAGE"] }
+            return (h, objects.compactMap { $0 as? Node }.map { n in
+                var r = [n.name, n.isReady ? "Ready" : "NotReady", "<none>", age(n.metadata.creationTimestamp, now: now), "cairn-\(CairnCLIVersion.version)"]
+                if wide { r += [n.metadata.annotation(Node.dataRootAnnotation) ?? "", n.allocatableStorage?.description ?? ""] }
+                return r
+            })
+        case .storageClass:
+            return (["NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", "AGE"],
+                    objects.compactMap { $0 as? StorageClass }.map { s in
+                        [s.isDefault ? "\(s.name) (default)" : s.name, s.provisioner, s.effectiveReclaimPolicy, s.effectiveBindingMode,
+                         "\(s.allowVolumeExpansion ?? false)", age(s.metadata.creationTimestamp, now: now)]
+                    })
+        case .event:
+            return (["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
+                    objects.compactMap { $0 as? Event }.sorted { ($0.lastTimestamp ?? Time(.distantPast)) < ($1.lastTimestamp ?? Time(.distantPast)) }.map { e in
+                        let obj = "\((e.involvedObject.kind ?? "").lowercased())/\(e.involvedObject.name ?? "")"
+                        var seen = age(e.lastTimestamp, now: now)
+                        if let c = e.count, c > 1 { seen += " (x\(c) over \(age(e.firstTimestamp, now: now)))" }
+                        return [seen, e.type ?? "", e.reason ?? "", obj, e.message ?? ""]
+                    })
+        case .namespace:
+            return (["NAME", "STATUS", "AGE"], objects.compactMap { $0 as? Namespace }.map { n in
+                [n.name, n.status?.phase ?? "Active", age(n.metadata.creationTimestamp, now: now)]
+            })
+        case .statefulSet:
+            var h = ["NAME", "READY", "AGE"]
+            if wide { h += ["CONTAINERS", "IMAGES"] }
+            return (h, objects.compactMap { $0 as? StatefulSet }.map { s in
+                var r = [s.name, "\(s.status?.readyReplicas ?? 0)/\(s.replicas)", age(s.metadata.creationTimestamp, now: now)]
+                if wide {
+                    r += [s.spec.template.spec.containers.map(\.name).joined(separator: ","),
+                          s.spec.template.spec.containers.map { $0.image ?? "" }.joined(separator: ",")]
+                }
+                return r
+            })
+        case .replicaSet:
+            var h = ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]
+            if wide { h += ["CONTAINERS", "IMAGES", "SELECTOR"] }
+            return (h, objects.compactMap { $0 as? ReplicaSet }.map { s in
+                var r = [s.name, "\(s.replicas)", "\(s.status?.replicas ?? 0)", "\(s.status?.readyReplicas ?? 0)", age(s.metadata.creationTimestamp, now: now)]
+                if wide {
+                    let cs = s.spec.template?.spec.containers ?? []
+                    r += [cs.map(\.name).joined(separator: ","), cs.map { $0.image ?? "" }.joined(separator: ","),
+                          (try? s.spec.selector?.asSelector().description) ?? ""]
+                }
+                return r
+            })
+        case .service:
+            return (["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], objects.compactMap { $0 as? Service }.map { s in
+                let spec = s.spec
+                let type = spec?["type"]?.stringValue ?? "ClusterIP"
+                let ip = spec?["clusterIP"]?.stringValue ?? "<none>"
+                let ports = (spec?["ports"]?.arrayValue ?? []).map { p -> String in
+                    let port: String
+                    if case .int(let n)? = p["port"] { port = "\(n)" } else { port = "?" }
+                    return "\(port)/\(p["protocol"]?.stringValue ?? "TCP")"
+                }.joined(separator: ",")
+                return [s.name, type, ip, "<none>", ports.isEmpty ? "<none>" : ports, age(s.metadata.creationTimestamp, now: now)]
+            })
+        }
+    }
+
+    // MARK: YAML
+
+    public static func yaml(_ value: JSONValue) -> String {
+        (try? Yams.serialize(node: node(value), sortKeys: false)) ?? ""
+    }
+
+    static func node(_ v: JSONValue) -> Yams.Node {
+        switch v {
+        case .null: return Yams.Node("null", Tag(.null))
+        case .bool(let b): return Yams.Node(b ? "true" : "false", Tag(.bool))
+        case .int(let i): return Yams.Node("\(i)", Tag(.int))
+        case .double(let d): return Yams.Node("\(d)", Tag(.float))
+        case .string(let s):
+            // Quote strings that would otherwise read back as another type (e.g. "true", "1", "")
+            let plain = Yams.Node(s)
+            let resolved = Resolver.default.resolveTag(of: plain)
+            return Yams.Node(s, Tag(.str), resolved == .str ? .any : .doubleQuoted)
+        case .array(let a): return Yams.Node(a.map(node))
+        case .object(let o):
+            // kubectl's order: apiVersion, kind, metadata, spec, status, then the rest alphabetically.
+            let first = ["apiVersion", "kind", "metadata", "spec", "status"]
+            let keys = first.filter { o[$0] != nil } + o.keys.filter { !first.contains($0) }.sorted()
+            return Yams.Node(keys.map { (Yams.Node($0), node(o[$0]!)) })
+        }
+    }
+}
+
+enum CairnCLIVersion {
+    static let version = "0.1.0"
+}

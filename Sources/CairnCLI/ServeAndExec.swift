@@ -1,0 +1,162 @@
+import ArgumentParser
+import CairnClient
+import CairnCore
+import CairnNode
+import CairnServer
+import Foundation
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Cairn daemon: API on a Unix socket, controllers, and the FUSE node agent.",
+        discussion: """
+        Logical nodes share this host; each has its own data root where its volumes' directories live, \
+        and its own FUSE session that serves them. SIGTERM or SIGINT shut down gracefully (volumes are \
+        unmounted); a restart mounts every volume again before pods report Ready.
+        """)
+
+    @Option(name: .customLong("state-dir"), help: "State directory: SQLite database, socket, mounts (default /var/lib/cairn for root, else $XDG_STATE_HOME/cairn).")
+    var stateDir: String?
+    @Option(help: "Unix socket path (default <state-dir>/cairn.sock); created with mode 0600.")
+    var socket: String?
+    @Option(name: .customLong("storage-classes"), help: "Directory of StorageClass manifests loaded at start (default: the checkout's storage-classes/).")
+    var storageClasses: String?
+    @Option(name: .customLong("node"), help: "A logical node NAME[=DATA_ROOT]; repeat for several (default: one node named after the host, data under <state-dir>/data/<name>).")
+    var nodes: [String] = []
+    @Option(name: .customLong("node-capacity"), help: "NAME=QUANTITY: storage a node offers (default: the size of its data root's filesystem).")
+    var nodeCapacities: [String] = []
+    @Option(help: "Also serve the API on TCP HOST:PORT (requires --token-file).")
+    var listen: String?
+    @Option(name: .customLong("token-file"), help: "File holding the bearer token TCP clients must send.")
+    var tokenFile: String?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "cairn")
+        do {
+            let state = stateDir ?? Defaults.stateDir
+            var nodeConfigs: [LocalNodeAgent.NodeConfig] = []
+            for n in nodes {
+                let parts = n.split(separator: "=", maxSplits: 1).map(String.init)
+                let name = parts[0]
+                if let problem = Names.isDNS1123Subdomain(name).first {
+                    throw CLIError("--node \(n): invalid node name \"\(name)\": \(problem)")
+                }
+                nodeConfigs.append(.init(name: name, dataRoot: parts.count > 1 ? absolute(parts[1]) : "\(state)/data/\(name)"))
+            }
+            if nodeConfigs.isEmpty {
+                let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init)?.lowercased() ?? "node"
+                nodeConfigs = [.init(name: host, dataRoot: "\(state)/data/\(host)")]
+            }
+            var capacity: [String: Quantity] = [:]
+            for c in nodeCapacities {
+                let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let q = try? Quantity(parsing: parts[1]) else {
+                    throw CLIError("--node-capacity \(c): expected NAME=QUANTITY, e.g. node1=10Gi")
+                }
+                capacity[parts[0]] = q
+            }
+            var listenAddress: (String, Int)?
+            var token: String?
+            if let listen {
+                guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+                    throw CLIError("--listen \(listen): expected HOST:PORT, e.g. 127.0.0.1:6443")
+                }
+                guard let tokenFile else { throw CLIError("--listen needs --token-file: TCP clients must present a bearer token") }
+                guard let t = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty else {
+                    throw CLIError("--token-file \(tokenFile): cannot read a token from this file")
+                }
+                listenAddress = (String(listen[..<colon]), port)
+                token = t
+            }
+            let config = DaemonConfig(stateDir: absolute(state), socketPath: absolute(socket ?? "\(state)/cairn.sock"),
+                                      storageClassesDir: storageClasses.map(absolute) ?? defaultStorageClassesDir(),
+                                      nodes: nodeConfigs, nodeCapacity: capacity,
+                                      listen: listenAddress.map { (host: $0.0, port: $0.1) }, token: token)
+            try await Daemon.run(config, logger: logger)
+        } catch {
+            fail(error)
+        }
+    }
+
+    func absolute(_ p: String) -> String {
+        p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p
+    }
+
+    /// The checkout's storage-classes/ when the binary runs from a build of the checkout.
+    func defaultStorageClassesDir() -> String? {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            let candidate = dir.appendingPathComponent("storage-classes").path
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path),
+               FileManager.default.fileExists(atPath: candidate) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        let cwd = FileManager.default.currentDirectoryPath + "/storage-classes"
+        if FileManager.default.fileExists(atPath: cwd) { return cwd }
+        return FileManager.default.fileExists(atPath: "/etc/cairn/storage-classes") ? "/etc/cairn/storage-classes" : nil
+    }
+}
+
+struct Exec: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a command on the host with a pod's volumes at their mountPaths.",
+        discussion: """
+        The command runs in a private mount namespace in which each volumeMount of the container is at its \
+        mountPath (e.g. /applog), so `cairn exec replica-pvc-abcde -- touch /applog/server.log` works as in \
+        the pod. Nothing is left behind on the host. The exit code is the command's.
+        """)
+    @OptionGroup var client: ClientOptions
+    @Option(name: [.short, .long], help: "The container whose volumeMounts to use (default: the first).") var container: String?
+    @Argument(help: "POD") var pod: String
+    @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
+
+    func run() async {
+        var plan: ExecPlan?
+        await runClient {
+            guard !command.isEmpty else { throw CLIError("you must specify at least one command for the container: cairn exec POD -- COMMAND [ARGS...]") }
+            var query: [String: String] = [:]
+            if let container { query["container"] = container }
+            let data = try await client.withClient {
+                try await $0.call("GET", "/cairn/v1/namespaces/\(client.ns)/pods/\(pod)/exec", query: query)
+            }
+            plan = try JSONCoding.decoder.decode(ExecPlan.self, from: data)
+        }
+        guard let plan else { return }
+        // unshare(CLONE_NEWNS) needs a single-threaded process: hand over to a fresh one.
+        let mounts = plan.mounts.map { ExecMount(hostPath: $0.subPath.map { sp in "\($0.hostPath)/\(sp)" } ?? $0.hostPath,
+                                                 mountPath: $0.mountPath, readOnly: $0.readOnly) }
+        let encoded = String(decoding: (try? JSONCoding.encoder.encode(mounts)) ?? Data("[]".utf8), as: UTF8.self)
+        var args = [CommandLine.arguments[0], "exec-sandbox", "--mounts", encoded]
+        if let wd = plan.workingDir { args += ["--workdir", wd] }
+        args += ["--"] + command
+        let cargs = args.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", cargs)
+        fail(CLIError("cannot start the exec sandbox: \(String(cString: strerror(errno)))", exitCode: 126))
+    }
+}
+
+/// Internal: the first thing a fresh process does for `cairn exec`.
+struct ExecSandbox_: ParsableCommand {}
+
+struct ExecSandbox: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "exec-sandbox", abstract: "Internal: used by cairn exec.",
+                                                    shouldDisplay: false)
+    @Option var mounts: String
+    @Option var workdir: String?
+    @Argument(parsing: .postTerminator) var command: [String] = []
+
+    func run() throws {
+        guard let list = try? JSONCoding.decoder.decode([ExecMount].self, from: Data(mounts.utf8)) else {
+            throw CLIError("exec-sandbox: --mounts is not a JSON list of mounts", exitCode: 126)
+        }
+        CairnNode.ExecSandbox.run(mounts: list, command: command, workingDirectory: workdir)
+    }
+}

@@ -1,0 +1,125 @@
+import CairnCore
+
+/// What the controllers see: every object of the kinds they manage, as read at one moment. Planning is a
+/// pure function of this (plus `now` and the name generator), so a restart is just another sync and every
+/// rule is tested by tables.
+public struct ClusterSnapshot: Sendable {
+    public var now: Time
+    public var namespaces: [Namespace] = []
+    public var storageClasses: [StorageClass] = []
+    public var nodes: [Node] = []
+    public var persistentVolumes: [PersistentVolume] = []
+    public var claims: [PersistentVolumeClaim] = []
+    public var pods: [Pod] = []
+    public var statefulSets: [StatefulSet] = []
+    public var replicaSets: [ReplicaSet] = []
+    /// Nodes whose volumes this daemon serves (all logical nodes of this host).
+    public var localNodes: Set<String> = []
+
+    public init(now: Time) { self.now = now }
+}
+
+/// One volume of a pod, resolved down to the directory that backs it.
+public struct PodVolumeMount: Sendable, Hashable {
+    /// The pod's volume name (spec.volumes[].name): the directory under pods/<ns>/<pod>/volumes/.
+    public var volumeName: String
+    public var claimName: String
+    public var claimUID: String
+    public var persistentVolume: String
+    public var node: String
+    /// spec.local.path of the PV: the backing directory on the node's disk.
+    public var backingPath: String
+    public var capacityBytes: Int64
+    /// ReadOnlyMany claims and `readOnly: true` sources or mounts.
+    public var readOnly: Bool
+
+    public init(volumeName: String, claimName: String, claimUID: String, persistentVolume: String, node: String,
+                backingPath: String, capacityBytes: Int64, readOnly: Bool) {
+        self.volumeName = volumeName
+        self.claimName = claimName
+        self.claimUID = claimUID
+        self.persistentVolume = persistentVolume
+        self.node = node
+        self.backingPath = backingPath
+        self.capacityBytes = capacityBytes
+        self.readOnly = readOnly
+    }
+}
+
+/// A new volume's directory on a node.
+public struct VolumeDirectorySpec: Sendable, Hashable {
+    public var node: String
+    /// The node's data root (Node annotation cairn.io/data-root).
+    public var dataRoot: String
+    /// One path component, e.g. "pvc-<claim uid>_<namespace>_<claim>".
+    public var name: String
+    public var mode: UInt32
+    public var path: String { dataRoot.hasSuffix("/") ? dataRoot + name : "\(dataRoot)/\(name)" }
+
+    public init(node: String, dataRoot: String, name: String, mode: UInt32) {
+        self.node = node
+        self.dataRoot = dataRoot
+        self.name = name
+        self.mode = mode
+    }
+}
+
+public enum HistoryAction: String, Sendable {
+    case provisioned, bound, mounted, unmounted, released, deleted, lost
+}
+
+/// What the controllers decided. The daemon performs actions in order; each is idempotent, and a failed
+/// action is simply planned again at the next sync (level-triggered).
+public enum Action: Sendable {
+    /// Create an object (Pod, PersistentVolumeClaim, Event…). An AlreadyExists answer is success.
+    case create(any KubeObject)
+    /// Write an object back; it carries the resourceVersion it was read at, so a concurrent change makes
+    /// it fail with a conflict and the next sync decides again.
+    case update(any KubeObject)
+    /// Delete an object by key, only if it still has this uid. Objects with finalizers get a
+    /// deletionTimestamp instead, as the API server does.
+    case delete(Kind, namespace: String?, name: String, uid: String)
+    /// Record an Event about `object` (aggregated by reason and message, counting repeats).
+    case event(object: ObjectReference, type: EventType, reason: String, message: String)
+    /// Create the volume's directory, then create `volume` (a PV bound to its claim by claimRef).
+    case provision(volume: PersistentVolume, directory: VolumeDirectorySpec)
+    /// Remove the volume's directory (never following symlinks), then delete the PV object.
+    case reclaimDelete(volume: PersistentVolume, directory: VolumeDirectorySpec)
+    /// Node agent: attach and bind-mount every volume of a scheduled pod, then mark it Running and Ready.
+    case startPod(Pod, mounts: [PodVolumeMount])
+    /// Node agent: record each volume's fingerprint, unmount the pod's volumes, then delete the pod object.
+    case stopPod(Pod, mounts: [PodVolumeMount])
+    /// Append to the binding history.
+    case history(HistoryAction, claim: ObjectReference, volume: String?, node: String?, pod: String?, detail: String?)
+}
+
+public enum EventType: String, Sendable {
+    case normal = "Normal"
+    case warning = "Warning"
+}
+
+/// Makes the random part of generated names (ReplicaSet pods). Injected so tables are deterministic.
+public protocol NameGenerator: Sendable {
+    func suffix() -> String
+}
+
+public struct RandomNameGenerator: NameGenerator {
+    public init() {}
+    public func suffix() -> String { Names.randomSuffix(length: 5) }
+}
+
+/// Well-known names the controllers write, in one place.
+public enum Well {
+    public static let provisioner = Validation.provisionerName
+    public static let selectedNode = "volume.kubernetes.io/selected-node"
+    public static let storageProvisioner = "volume.kubernetes.io/storage-provisioner"
+    public static let betaStorageProvisioner = "volume.beta.kubernetes.io/storage-provisioner"
+    public static let provisionedBy = "pv.kubernetes.io/provisioned-by"
+    public static let bindCompleted = "pv.kubernetes.io/bind-completed"
+    public static let boundByController = "pv.kubernetes.io/bound-by-controller"
+    public static let pvcProtection = "kubernetes.io/pvc-protection"
+    public static let pvProtection = "kubernetes.io/pv-protection"
+    public static let podNameLabel = "statefulset.kubernetes.io/pod-name"
+    public static let podIndexLabel = "apps.kubernetes.io/pod-index"
+    public static let hostnameLabel = Node.hostnameLabel
+}

@@ -1,0 +1,133 @@
+import CairnControl
+import CairnCore
+import CairnFS
+import CairnNode
+import Foundation
+import Logging
+
+/// The node agent of this host: one CairnFS session per logical node (mounted at <state>/mnt/<node>,
+/// each volume a top-level directory of it), and kubelet-style bind mounts of those directories at
+/// <state>/pods/<namespace>/<pod>/volumes/<volume>.
+public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
+    public struct NodeConfig: Sendable {
+        public var name: String
+        public var dataRoot: String
+        public init(name: String, dataRoot: String) {
+            self.name = name
+            self.dataRoot = dataRoot
+        }
+    }
+
+    let layout: PodVolumeLayout
+    let nodes: [String: NodeConfig]
+    let logger: Logger
+    /// Guards `filesystems` and `users`.
+    private let lock = NSLock()
+    private var filesystems: [String: NodeFileSystem] = [:]
+    /// Which pods use each attached volume, so a volume is detached when its last pod leaves.
+    private var users: [String: Set<String>] = [:]
+
+    public init(stateDir: String, nodes: [NodeConfig], logger: Logger) {
+        self.layout = PodVolumeLayout(stateDir: stateDir)
+        self.nodes = Dictionary(nodes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        self.logger = logger
+    }
+
+    /// Cleans mounts a crashed daemon left behind, then mounts every node's filesystem.
+    public func start(stateDir: String) throws {
+        let cleaned = MountTable.cleanStaleMounts(under: stateDir)
+        for path in cleaned { logger.notice("cleaned stale mount \(path)") }
+        // Pod bind mounts from a previous run point into filesystems that are gone: drop them all; the
+        // node agent mounts them again before the pods report Ready.
+        for m in layout.mountedPodVolumes() {
+            try? layout.unmountPod(namespace: m.namespace, pod: m.pod)
+        }
+        for node in nodes.values.sorted(by: { $0.name < $1.name }) {
+            try FileManager.default.createDirectory(atPath: node.dataRoot, withIntermediateDirectories: true)
+            let mountPoint = layout.nodeMountPoint(node: node.name)
+            if MountTable.isMountPoint(mountPoint) { try? MountTable.unmount(mountPoint, lazy: true) }
+            try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+            let fs = NodeFileSystem(mountPoint: mountPoint, logger: logger)
+            try fs.mount()
+            lock.withLock { filesystems[node.name] = fs }
+            logger.info("node \(node.name): volumes served at \(mountPoint), data root \(node.dataRoot)")
+        }
+    }
+
+    /// Unmounts every pod volume and every node filesystem.
+    public func shutdown() {
+        for m in layout.mountedPodVolumes() {
+            try? layout.unmountPod(namespace: m.namespace, pod: m.pod)
+        }
+        let all = lock.withLock { () -> [NodeFileSystem] in
+            let f = Array(filesystems.values)
+            filesystems = [:]
+            users = [:]
+            return f
+        }
+        for fs in all { fs.unmount() }
+    }
+
+    public func createVolumeDirectory(_ spec: VolumeDirectorySpec) throws {
+        _ = try VolumeDirectory.create(dataRoot: spec.dataRoot, name: spec.name, mode: spec.mode)
+    }
+
+    public func removeVolumeDirectory(_ spec: VolumeDirectorySpec) throws {
+        try VolumeDirectory.remove(dataRoot: spec.dataRoot, name: spec.name)
+    }
+
+    public func startPod(namespace: String, pod: String, mounts: [PodVolumeMount]) throws {
+        let podKey = "\(namespace)/\(pod)"
+        for m in mounts {
+            guard let fs = lock.withLock({ filesystems[m.node] }) else {
+                throw NodeAgentError("node \(m.node) is not served by this daemon")
+            }
+            try fs.attach(VolumeSpec(id: m.persistentVolume, backingPath: m.backingPath, capacityBytes: m.capacityBytes,
+                                     readOnly: false))
+            lock.withLock { _ = users[m.persistentVolume, default: []].insert(podKey) }
+            let source = "\(layout.nodeMountPoint(node: m.node))/\(m.persistentVolume)"
+            try layout.mountPodVolume(source: source, namespace: namespace, pod: pod, volume: m.volumeName, readOnly: m.readOnly)
+        }
+    }
+
+    public func stopPod(namespace: String, pod: String, mounts: [PodVolumeMount]) throws -> [String: VolumeFingerprint] {
+        let podKey = "\(namespace)/\(pod)"
+        try layout.unmountPod(namespace: namespace, pod: pod)
+        var prints: [String: VolumeFingerprint] = [:]
+        for m in mounts {
+            let last = lock.withLock { () -> Bool in
+                users[m.persistentVolume]?.remove(podKey)
+                return users[m.persistentVolume]?.isEmpty ?? true
+            }
+            if last, let fs = lock.withLock({ filesystems[m.node] }) {
+                try? fs.detach(volumeID: m.persistentVolume)
+            }
+            if let f = try? fingerprint(path: m.backingPath, deep: true) { prints[m.claimUID] = f }
+        }
+        return prints
+    }
+
+    public func fingerprint(path: String, deep: Bool) throws -> VolumeFingerprint {
+        let shallow = try VolumeDirectory.fingerprint(path: path, deep: false)
+        let full = deep ? try VolumeDirectory.fingerprint(path: path, deep: true) : shallow
+        return VolumeFingerprint(files: shallow.files, bytes: shallow.bytes, digest: shallow.digest,
+                                 deepDigest: deep ? full.digest : "")
+    }
+
+    public func usage(volume: String) -> (used: Int64, capacity: Int64)? {
+        let all = lock.withLock { Array(filesystems.values) }
+        for fs in all {
+            if let u = fs.usage(volumeID: volume) { return (u.usedBytes, u.capacityBytes) }
+        }
+        return nil
+    }
+
+    public func hostPath(namespace: String, pod: String, volume: String) -> String {
+        layout.volumePath(namespace: namespace, pod: pod, volume: volume)
+    }
+}
+
+struct NodeAgentError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}

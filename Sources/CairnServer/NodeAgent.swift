@@ -1,0 +1,36 @@
+import CairnControl
+import CairnCore
+
+/// The node agent's side effects, behind one seam so the control plane can be exercised without mounts.
+public protocol NodeAgent: Sendable {
+    /// Create a new volume's directory (idempotent).
+    func createVolumeDirectory(_ spec: VolumeDirectorySpec) throws
+    /// Remove a volume's directory and everything in it, never following a symlink out of it (idempotent).
+    func removeVolumeDirectory(_ spec: VolumeDirectorySpec) throws
+    /// Attach and bind-mount every volume of a pod (idempotent).
+    func startPod(namespace: String, pod: String, mounts: [PodVolumeMount]) throws
+    /// Fingerprint each volume (keyed by claim uid), then unmount the pod's volumes (idempotent).
+    func stopPod(namespace: String, pod: String, mounts: [PodVolumeMount]) throws -> [String: VolumeFingerprint]
+    /// Usage figures of a volume the filesystem serves, if attached.
+    func usage(volume: String) -> (used: Int64, capacity: Int64)?
+    /// A volume directory's fingerprint now (content digest only when `deep`).
+    func fingerprint(path: String, deep: Bool) throws -> VolumeFingerprint
+    /// Where a pod's volume is mounted on the host.
+    func hostPath(namespace: String, pod: String, volume: String) -> String
+}
+
+/// What Cairn records about a volume's contents when its pod leaves.
+public struct VolumeFingerprint: Sendable, Hashable {
+    public var files: Int64
+    public var bytes: Int64
+    /// Metadata digest (paths, sizes, modes, mtimes).
+    public var digest: String
+    /// Content digest (every file's bytes), for `verify --deep`.
+    public var deepDigest: String
+    public init(files: Int64, bytes: Int64, digest: String, deepDigest: String) {
+        self.files = files
+        self.bytes = bytes
+        self.digest = digest
+        self.deepDigest = deepDigest
+    }
+}

@@ -1,0 +1,2 @@
+import CairnCLI
+CairnCommand.main()

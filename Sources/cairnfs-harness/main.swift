@@ -1,0 +1,177 @@
+// Serves one CairnFS node mount in its own process, for the filesystem tests and tools/bench-fs.
+//
+//   cairnfs-harness --mount MNT --volume ID=BACKING_DIR:CAPACITY_BYTES[:ro] [--volume ...]
+//                   [--splice] [--writeback] [--threads N] [--verbose]
+//
+// Prints "ready" once mounted and attached, serves until SIGTERM/SIGINT, unmounts, exits 0.
+// Commands on stdin, one per line, each answered by one line on stdout:
+//   usage ID                 -> "usage ID USED CAPACITY FILES" or "error ..."
+//   capacity ID BYTES        -> "ok" or "error ..."
+//   attach ID=DIR:BYTES[:ro] -> "ok" or "error ..."
+//   detach ID                -> "ok" or "error ..."
+//   stats                    -> "stats threads=N rss_kib=N fds=N"
+import CairnFS
+import Glibc
+import Logging
+
+func fail(_ message: String) -> Never {
+    let text = "cairnfs-harness: \(message)\n"
+    _ = text.withCString { write(2, $0, strlen($0)) }
+    exit(2)
+}
+
+func need<T>(_ value: T?, _ message: String) -> T {
+    guard let value else { fail(message) }
+    return value
+}
+
+func parseVolume(_ text: String) -> VolumeSpec? {
+    guard let eq = text.firstIndex(of: "=") else { return nil }
+    let id = String(text[..<eq])
+    var parts = text[text.index(after: eq)...].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+    var readOnly = false
+    if parts.last == "ro" { readOnly = true; parts.removeLast() } else if parts.last == "rw" { parts.removeLast() }
+    guard parts.count >= 2, let capacity = Int64(parts.removeLast()) else { return nil }
+    return VolumeSpec(id: id, backingPath: parts.joined(separator: ":"), capacityBytes: capacity, readOnly: readOnly)
+}
+
+var mountPoint: String?
+var volumes: [VolumeSpec] = []
+var tuning = FileSystemTuning()
+var verbose = false
+var args = CommandLine.arguments.dropFirst()
+while let arg = args.popFirst() {
+    switch arg {
+    case "--mount": mountPoint = need(args.popFirst(), "--mount needs a directory")
+    case "--volume":
+        let text = need(args.popFirst(), "--volume needs ID=BACKING_DIR:CAPACITY_BYTES[:ro]")
+        volumes.append(need(parseVolume(text), "bad --volume \(text): expected ID=BACKING_DIR:CAPACITY_BYTES[:ro]"))
+    case "--splice": tuning.spliceRead = true; tuning.spliceWrite = true
+    case "--splice-read": tuning.spliceRead = true
+    case "--splice-write": tuning.spliceWrite = true
+    case "--writeback": tuning.writebackCache = true
+    case "--threads": tuning.maxThreads = need(UInt32(args.popFirst() ?? ""), "--threads needs a number")
+    case "--no-clone-fd": tuning.cloneFD = false
+    case "--timeout":
+        let t = need(Double(args.popFirst() ?? ""), "--timeout needs seconds")
+        tuning.entryTimeout = t
+        tuning.attrTimeout = t
+    case "--verbose": verbose = true
+    default: fail("unknown argument \(arg)")
+    }
+}
+guard let mountPoint else { fail("--mount MNT is required") }
+
+let logLevel: Logger.Level = verbose ? .debug : .warning
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = logLevel
+    return handler
+}
+let logger = Logger(label: "cairnfs-harness")
+
+// Block the signals before any thread exists so libfuse's workers inherit the mask and only
+// sigwait below sees them.
+var signals = sigset_t()
+sigemptyset(&signals)
+sigaddset(&signals, SIGTERM)
+sigaddset(&signals, SIGINT)
+pthread_sigmask(SIG_BLOCK, &signals, nil)
+signal(SIGPIPE, SIG_IGN)
+
+let fileSystem = NodeFileSystem(mountPoint: mountPoint, logger: logger, tuning: tuning)
+do {
+    try fileSystem.mount()
+    for volume in volumes { try fileSystem.attach(volume) }
+} catch {
+    fileSystem.unmount()
+    fail("\(error)")
+}
+
+func say(_ line: String) {
+    let text = line + "\n"
+    _ = text.withCString { write(1, $0, strlen($0)) }
+}
+
+func processStats() -> String {
+    var threads = 0, rss = 0
+    if let f = fopen("/proc/self/status", "r") {
+        var line = [CChar](repeating: 0, count: 512)
+        while fgets(&line, 512, f) != nil {
+            let s = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if s.hasPrefix("Threads:") { threads = Int(s.dropFirst(8).trimmingCharacters()) ?? 0 }
+            if s.hasPrefix("VmRSS:") { rss = Int(s.dropFirst(6).trimmingCharacters().split(separator: " ").first ?? "") ?? 0 }
+        }
+        fclose(f)
+    }
+    var fds = 0
+    if let d = opendir("/proc/self/fd") {
+        while readdir(d) != nil { fds += 1 }
+        closedir(d)
+        fds -= 3  // ".", ".." and the directory's own descriptor
+    }
+    return "stats threads=\(threads) rss_kib=\(rss) fds=\(fds)"
+}
+
+extension Substring {
+    func trimmingCharacters() -> String {
+        String(self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\n" || $0 == "\t" }.reversed())
+    }
+}
+
+func handle(_ line: String) -> String {
+    let words = line.split(separator: " ").map(String.init)
+    guard let command = words.first else { return "error empty command" }
+    do {
+        switch (command, words.count) {
+        case ("usage", 2):
+            guard let u = fileSystem.usage(volumeID: words[1]) else { return "error unknown volume \(words[1])" }
+            return "usage \(words[1]) \(u.usedBytes) \(u.capacityBytes) \(u.files)"
+        case ("capacity", 3):
+            try fileSystem.setCapacity(volumeID: words[1], bytes: Int64(words[2]) ?? -1)
+            return "ok"
+        case ("attach", 2):
+            guard let spec = parseVolume(words[1]) else { return "error bad volume \(words[1])" }
+            try fileSystem.attach(spec)
+            return "ok"
+        case ("detach", 2):
+            try fileSystem.detach(volumeID: words[1])
+            return "ok"
+        case ("stats", 1):
+            return processStats()
+        default:
+            return "error unknown command \(line)"
+        }
+    } catch {
+        return "error \(error)"
+    }
+}
+
+say("ready")
+
+/// Not main-actor isolated: it runs on its own thread.
+func startCommandThread() {
+    var thread = pthread_t()
+    pthread_create(&thread, nil, { _ in
+        commandLoop()
+        return nil
+    }, nil)
+}
+
+func commandLoop() {
+    guard let input = fdopen(0, "r") else { return }
+    var line = [CChar](repeating: 0, count: 4096)
+    while fgets(&line, 4096, input) != nil {
+        var text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        while text.last == "\n" { text.removeLast() }
+        if text.isEmpty { continue }
+        say(handle(text))
+    }
+}
+
+startCommandThread()
+
+var received: Int32 = 0
+sigwait(&signals, &received)
+fileSystem.unmount()
+exit(0)

@@ -1,0 +1,268 @@
+import CairnFS
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+
+/// A failed expectation inside a table case: what, and the errno text when a call failed.
+struct CaseFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Runs a call that returns -1/errno on failure; throws with its name and errno text.
+@discardableResult
+func call(_ what: String, _ body: () -> Int32) throws -> Int32 {
+    let r = body()
+    if r < 0 { throw CaseFailure(description: "\(what) failed: \(String(cString: strerror(errno))) (errno \(errno))") }
+    return r
+}
+
+@discardableResult
+func callSize(_ what: String, _ body: () -> Int) throws -> Int {
+    let r = body()
+    if r < 0 { throw CaseFailure(description: "\(what) failed: \(String(cString: strerror(errno))) (errno \(errno))") }
+    return r
+}
+
+/// Expects a call to fail with exactly `code`.
+func expectErrno(_ code: Int32, _ what: String, _ body: () -> Int) throws {
+    errno = 0
+    let r = body()
+    if r >= 0 { throw CaseFailure(description: "\(what) succeeded; expected \(String(cString: strerror(code)))") }
+    if errno != code {
+        throw CaseFailure(description: "\(what) failed with \(String(cString: strerror(errno))); expected \(String(cString: strerror(code)))")
+    }
+}
+
+func check(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+    if !condition { throw CaseFailure(description: message()) }
+}
+
+func lstatOf(_ path: String) throws -> stat {
+    var st = stat()
+    try call("lstat \(path)") { lstat(path, &st) }
+    return st
+}
+
+func writeFile(_ path: String, _ text: String, mode: mode_t = 0o644) throws {
+    let fd = try call("open \(path)") { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+    defer { close(fd) }
+    let bytes = Array(text.utf8)
+    try check(write(fd, bytes, bytes.count) == bytes.count, "short write to \(path)")
+}
+
+func readFile(_ path: String) throws -> String {
+    let fd = try call("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+    defer { close(fd) }
+    var out = [UInt8]()
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = try callSize("read \(path)") { read(fd, &buf, buf.count) }
+        if n == 0 { break }
+        out += buf[0..<n]
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// Runs a command (no shell unless asked) and returns its exit status and output.
+@discardableResult
+func run(_ argv: [String], cwd: String? = nil) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: argv[0].hasPrefix("/") ? argv[0] : "/usr/bin/env")
+    p.arguments = argv[0].hasPrefix("/") ? Array(argv.dropFirst()) : argv
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// Runs a shell snippet as uid/gid (setpriv from util-linux), with no supplementary groups.
+func runAs(uid: uid_t, gid: gid_t, in dir: String, _ script: String) throws {
+    let r = try run(["setpriv", "--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "sh", "-c", script], cwd: dir)
+    try check(r.status == 0, "as \(uid):\(gid) in \(dir): `\(script)` exited \(r.status): \(r.output)")
+}
+
+func makeTempDir(_ label: String) throws -> String {
+    var template = Array("/tmp/cairnfs-\(label)-XXXXXX".utf8CString)
+    guard let p = mkdtemp(&template) else { throw CaseFailure(description: "mkdtemp failed") }
+    let path = String(cString: p)
+    chmod(path, 0o755)
+    return path
+}
+
+func removeTree(_ path: String) {
+    _ = try? run(["rm", "-rf", "--one-file-system", path])
+}
+
+/// du-style usage of a directory: st_blocks*512 of every inode once, and the inode count.
+func duUsage(_ path: String) throws -> (bytes: Int64, files: Int64) {
+    let r = try run(["du", "-s", "-B1", path])
+    let r2 = try run(["du", "-s", "--inodes", path])
+    guard let bytes = Int64(r.output.split(separator: "\t").first ?? ""),
+          let files = Int64(r2.output.split(separator: "\t").first ?? "") else {
+        throw CaseFailure(description: "cannot parse du output: \(r.output) / \(r2.output)")
+    }
+    return (bytes, files)
+}
+
+/// A cairnfs-harness child serving one node mount, with a watchdog: when the deadline passes the
+/// FUSE connection is aborted (every blocked call returns ENOTCONN) and the mount is detached,
+/// so a test can fail but never hang. `stop()` always cleans up: unmount, kill, remove dirs.
+final class HarnessMount: @unchecked Sendable {
+    let root: String
+    let mountPoint: String
+    private let process = Process()
+    private let stdinPipe = Pipe()
+    private let stdoutPipe = Pipe()
+    private let lines = Mutex<[String]>([])
+    private let stopped = Atomic<Bool>(false)
+    private(set) var connection: UInt32 = 0
+
+    static var harnessPath: String {
+        if let env = ProcessInfo.processInfo.environment["CAIRNFS_HARNESS"] { return env }
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [dir, dir.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("cairnfs-harness").path
+            if access(path, X_OK) == 0 { return path }
+        }
+        return Bundle.main.bundleURL.appendingPathComponent("cairnfs-harness").path
+    }
+
+    /// `volumes`: (id, capacity, readOnly); backing dirs are created under root/backing/<id>
+    /// unless `backing` names one.
+    init(volumes: [(id: String, capacity: Int64, readOnly: Bool)], backing: [String: String] = [:],
+         root existingRoot: String? = nil, deadline: Double = 120, extraArgs: [String] = []) throws {
+        root = try existingRoot ?? makeTempDir("mount")
+        mountPoint = root + "/mnt"
+        mkdir(mountPoint, 0o755)
+        mkdir(root + "/backing", 0o755)
+        var args = ["--mount", mountPoint]
+        for v in volumes {
+            let dir = backing[v.id] ?? root + "/backing/" + v.id
+            mkdir(dir, 0o755)
+            args += ["--volume", "\(v.id)=\(dir):\(v.capacity)\(v.readOnly ? ":ro" : "")"]
+        }
+        let path = Self.harnessPath
+        guard access(path, X_OK) == 0 else {
+            removeTree(root)
+            throw CaseFailure(description: "cairnfs-harness not found at \(path): build it (swift build) or set CAIRNFS_HARNESS")
+        }
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = args + extraArgs
+        process.standardInput = stdinPipe
+        process.standardOutput = stdoutPipe
+        try process.run()
+        let lines = self.lines
+        let handle = stdoutPipe.fileHandleForReading
+        Thread.detachNewThread {
+            var pending = ""
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                pending += String(decoding: data, as: UTF8.self)
+                while let nl = pending.firstIndex(of: "\n") {
+                    let line = String(pending[..<nl])
+                    pending = String(pending[pending.index(after: nl)...])
+                    lines.withLock { $0.append(line) }
+                }
+            }
+        }
+        guard (try? nextLine(timeout: 20)) == "ready" else {
+            stop()
+            throw CaseFailure(description: "cairnfs-harness did not print ready")
+        }
+        var st = stat()
+        if stat(mountPoint, &st) == 0 {
+            connection = (UInt32(truncatingIfNeeded: st.st_dev) & 0xff) | (UInt32(truncatingIfNeeded: st.st_dev >> 12) & ~0xff)
+        }
+        let connection = self.connection
+        let mountPoint = self.mountPoint
+        let stopped = self.stopped
+        Thread.detachNewThread {
+            let end = Date().addingTimeInterval(deadline)
+            while Date() < end {
+                if stopped.load(ordering: .relaxed) { return }
+                usleep(100_000)
+            }
+            if stopped.load(ordering: .relaxed) { return }
+            print("watchdog: test deadline passed, aborting FUSE connection \(connection)")
+            HarnessMount.abort(connection: connection, mountPoint: mountPoint)
+        }
+    }
+
+    static func abort(connection: UInt32, mountPoint: String) {
+        if connection != 0 {
+            let fd = open("/sys/fs/fuse/connections/\(connection)/abort", O_WRONLY)
+            if fd >= 0 { _ = write(fd, "1", 1); close(fd) }
+        }
+        umount2(mountPoint, Int32(MNT_DETACH))
+    }
+
+    func volume(_ id: String) -> String { mountPoint + "/" + id }
+    func backing(_ id: String) -> String { root + "/backing/" + id }
+    var pid: Int32 { process.processIdentifier }
+
+    func nextLine(timeout: Double) throws -> String {
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end {
+            if let line = lines.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return line }
+            usleep(5_000)
+        }
+        throw CaseFailure(description: "no line from cairnfs-harness within \(timeout)s")
+    }
+
+    /// Sends one stdin command and returns its one-line answer.
+    func command(_ text: String) throws -> String {
+        try stdinPipe.fileHandleForWriting.write(contentsOf: Data((text + "\n").utf8))
+        return try nextLine(timeout: 30)
+    }
+
+    func usage(_ id: String) throws -> (used: Int64, capacity: Int64, files: Int64) {
+        let answer = try command("usage \(id)")
+        let w = answer.split(separator: " ")
+        guard w.count == 5, w[0] == "usage", let u = Int64(w[2]), let c = Int64(w[3]), let f = Int64(w[4]) else {
+            throw CaseFailure(description: "bad usage answer: \(answer)")
+        }
+        return (u, c, f)
+    }
+
+    /// SIGTERM and wait; if the child does not exit, abort the connection and SIGKILL it.
+    /// Then make sure nothing stays mounted. Safe to call twice.
+    func stop(removeRoot: Bool = true) {
+        if !stopped.exchange(true, ordering: .relaxed) {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGTERM)
+                let end = Date().addingTimeInterval(10)
+                while process.isRunning && Date() < end { usleep(10_000) }
+                if process.isRunning {
+                    Self.abort(connection: connection, mountPoint: mountPoint)
+                    kill(process.processIdentifier, SIGKILL)
+                    process.waitUntilExit()
+                }
+            }
+            // Dead daemon or leftover mount: detach whatever is still there.
+            if Self.isMounted(mountPoint) { umount2(mountPoint, Int32(MNT_DETACH)) }
+        }
+        if removeRoot { removeTree(root) }
+    }
+
+    /// kill -9 without cleanup, for the crash tests.
+    func killHard() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    var exitStatus: Int32 { process.terminationStatus }
+    var isRunning: Bool { process.isRunning }
+
+    static func isMounted(_ path: String) -> Bool {
+        guard let text = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return false }
+        return text.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first.map(String.init) == path }
+    }
+
+    deinit { stop() }
+}
