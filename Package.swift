@@ -59,7 +59,9 @@ let package = Package(
             "CairnCore", "CairnManifest", "CairnClient", "CairnServer", "CairnNode",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "cairn", dependencies: ["CairnCLI"]),
+        .executableTarget(name: "cairn", dependencies: [
+            "CairnCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // Serves one CairnFS mount in its own process: for the filesystem tests and tools/bench-fs.
         .executableTarget(name: "cairnfs-harness", dependencies: [
             "CairnFS", .product(name: "Logging", package: "swift-log"),

@@ -8,6 +8,8 @@
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
+#include <linux/fiemap.h>
 
 // Helpers for what Swift cannot call directly: macro-selected symbols, macro initialisers and
 // C thread-locals. No filesystem logic lives here.
@@ -69,6 +71,11 @@ static inline int cairn_fallocate(int fd, int mode, off_t offset, off_t len) {
 static inline ssize_t cairn_copy_file_range(int fd_in, off_t *off_in, int fd_out, off_t *off_out,
                                             size_t len, unsigned int flags) {
     return (ssize_t)syscall(SYS_copy_file_range, fd_in, off_in, fd_out, off_out, len, flags);
+}
+/// ioctl is variadic. FS_IOC_FIEMAP comes from linux/fs.h, which clashes with sys/mount.h.
+static const unsigned long CAIRN_FS_IOC_FIEMAP = 0xC020660BUL;
+static inline int cairn_ioctl_ptr(int fd, unsigned long request, void *arg) {
+    return ioctl(fd, request, arg);
 }
 static inline int cairn_errno(void) { return errno; }
 static inline void cairn_set_errno(int e) { errno = e; }

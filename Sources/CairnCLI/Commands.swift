@@ -5,6 +5,7 @@ import CairnManifest
 import Foundation
 
 /// `cairn`: the daemon (`serve`) and a kubectl-like client for it.
+@available(macOS 10.15, *)
 public struct CairnCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "cairn",

@@ -64,9 +64,9 @@ public enum Printers {
         case .node:
             var h = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
             if wide { h += ["DATA ROOT", "ALLOCATABLE STORAGE"] }
-            return (h, objects.compactMap { $0 as? Node }.map { n in
+            return (h, objects.compactMap { $0 as? CairnCore.Node }.map { n in
                 var r = [n.name, n.isReady ? "Ready" : "NotReady", "<none>", age(n.metadata.creationTimestamp, now: now), "cairn-\(CairnCLIVersion.version)"]
-                if wide { r += [n.metadata.annotation(Node.dataRootAnnotation) ?? "", n.allocatableStorage?.description ?? ""] }
+                if wide { r += [n.metadata.annotation(CairnCore.Node.dataRootAnnotation) ?? "", n.allocatableStorage?.description ?? ""] }
                 return r
             })
         case .storageClass:

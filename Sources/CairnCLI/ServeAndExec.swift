@@ -131,8 +131,9 @@ struct Exec: AsyncParsableCommand {
         }
         guard let plan else { return }
         // unshare(CLONE_NEWNS) needs a single-threaded process: hand over to a fresh one.
-        let mounts = plan.mounts.map { ExecMount(hostPath: $0.subPath.map { sp in "\($0.hostPath)/\(sp)" } ?? $0.hostPath,
-                                                 mountPath: $0.mountPath, readOnly: $0.readOnly) }
+        let mounts = plan.mounts.map { m in
+            ExecMount(hostPath: m.subPath.map { "\(m.hostPath)/\($0)" } ?? m.hostPath, mountPath: m.mountPath, readOnly: m.readOnly)
+        }
         let encoded = String(decoding: (try? JSONCoding.encoder.encode(mounts)) ?? Data("[]".utf8), as: UTF8.self)
         var args = [CommandLine.arguments[0], "exec-sandbox", "--mounts", encoded]
         if let wd = plan.workingDir { args += ["--workdir", wd] }

@@ -18,10 +18,10 @@ public enum GarbageCollector {
         for pod in s.pods { owners[pod.uid] = OwnerState(kind: .pod, deleting: false) }
 
         var actions: [Action] = []
-        for pod in s.pods.sorted(by: { ObjectKey($0) < ObjectKey($1) }) {
+        for pod in s.pods.sorted(by: { WorkloadKey($0) < WorkloadKey($1) }) {
             if let action = collect(pod, owners) { actions.append(action) }
         }
-        for claim in s.claims.sorted(by: { ObjectKey($0) < ObjectKey($1) }) {
+        for claim in s.claims.sorted(by: { WorkloadKey($0) < WorkloadKey($1) }) {
             if let action = collect(claim, owners) { actions.append(action) }
         }
         return actions

@@ -15,7 +15,7 @@ public enum ReplicaSetPlanner {
         let index = WorkloadIndex(s)
         var takenNames = Set(index.podsByKey.keys)
         var actions: [Action] = []
-        for rs in s.replicaSets.sorted(by: { ObjectKey($0) < ObjectKey($1) }) {
+        for rs in s.replicaSets.sorted(by: { WorkloadKey($0) < WorkloadKey($1) }) {
             actions += ReplicaSetSync(rs: rs, all: s.replicaSets, index: index, now: s.now)
                 .plan(names: names, takenNames: &takenNames)
         }
@@ -29,7 +29,7 @@ struct ReplicaSetSync {
     let index: WorkloadIndex
     let now: Time
 
-    func plan(names: any NameGenerator, takenNames: inout Set<ObjectKey>) -> [Action] {
+    func plan(names: any NameGenerator, takenNames: inout Set<WorkloadKey>) -> [Action] {
         guard !rs.metadata.isDeleting, let template = rs.spec.template,
               let selector = try? Selector(rs.spec.selector) else { return [] }
         // FilterActivePods, then ClaimPods: finished and terminating pods neither count nor get adopted.
@@ -46,12 +46,12 @@ struct ReplicaSetSync {
                 pod.metadata.generateName = generateNameBase
                 pod.metadata.name = name
                 actions.append(.create(pod))
-                actions.append(recordEvent(rs, .normal, "SuccessfulCreate", "Created pod: \(name)"))
+                actions.append(workloadEvent(rs, .normal, "SuccessfulCreate", "Created pod: \(name)"))
             }
         } else if diff > 0 {
             for pod in podsToDelete(pods, count: min(diff, ReplicaSetPlanner.burstReplicas)) {
                 actions.append(.delete(.pod, namespace: pod.namespace, name: pod.name, uid: pod.uid))
-                actions.append(recordEvent(rs, .normal, "SuccessfulDelete", "Deleted pod: \(pod.name)"))
+                actions.append(workloadEvent(rs, .normal, "SuccessfulDelete", "Deleted pod: \(pod.name)"))
             }
         }
         if let update = statusUpdate(pods, template: template) { actions.append(update) }
@@ -61,12 +61,12 @@ struct ReplicaSetSync {
     /// GetPodFromTemplate's generateName "<rs>-", cut to 58 bytes as the API server's name generator does.
     private var generateNameBase: String { "\(rs.name)-" }
 
-    private func freshName(_ names: any NameGenerator, takenNames: inout Set<ObjectKey>) -> String? {
+    private func freshName(_ names: any NameGenerator, takenNames: inout Set<WorkloadKey>) -> String? {
         var base = generateNameBase
         let maxBase = Names.dns1123LabelMaxLength - 5
         if base.utf8.count > maxBase { base = String(decoding: Array(base.utf8.prefix(maxBase)), as: UTF8.self) }
         for _ in 0..<ReplicaSetPlanner.nameAttempts {
-            let key = ObjectKey(rs.namespace, base + names.suffix())
+            let key = WorkloadKey(rs.namespace, base + names.suffix())
             if takenNames.insert(key).inserted { return key.name }
         }
         return nil
@@ -129,8 +129,8 @@ enum DeletionRanking {
 
     private static func phaseOrdinal(_ phase: String) -> Int {
         switch phase {
-        case PodPhase.unknown: 1
-        case PodPhase.running: 2
+        case WorkloadPodPhase.unknown: 1
+        case WorkloadPodPhase.running: 2
         default: 0
         }
     }

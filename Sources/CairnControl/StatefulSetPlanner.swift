@@ -11,7 +11,7 @@ public enum StatefulSetPlanner {
     public static func plan(_ s: ClusterSnapshot) -> [Action] {
         let index = WorkloadIndex(s)
         var actions: [Action] = []
-        for set in s.statefulSets.sorted(by: { ObjectKey($0) < ObjectKey($1) }) {
+        for set in s.statefulSets.sorted(by: { WorkloadKey($0) < WorkloadKey($1) }) {
             actions += StatefulSetSync(set: set, index: index, now: s.now).plan()
         }
         return actions
@@ -85,7 +85,7 @@ struct StatefulSetSync {
                 continue
             }
             var claimsReconciled = false
-            if pod.phase == PodPhase.pending {
+            if pod.phase == WorkloadPodPhase.pending {
                 actions += createMissingClaims(ordinal, podName: pod.name).actions
                 actions += retentionUpdates(ordinal, pod: pod)
                 claimsReconciled = true
@@ -109,13 +109,13 @@ struct StatefulSetSync {
         let (claimActions, errors) = createMissingClaims(ordinal, podName: podName)
         actions += claimActions
         if !errors.isEmpty {
-            actions.append(recordEvent(set, .warning, "FailedCreate",
-                                       "create Pod \(podName) in StatefulSet \(set.name) failed error: \(aggregateMessage(errors))"))
+            actions.append(workloadEvent(set, .warning, "FailedCreate",
+                                       "create Pod \(podName) in StatefulSet \(set.name) failed error: \(joinedErrors(errors))"))
             return
         }
         actions.append(.create(newPod(ordinal)))
         actions += retentionUpdates(ordinal, podName: podName, podUID: "")
-        actions.append(recordEvent(set, .normal, "SuccessfulCreate",
+        actions.append(workloadEvent(set, .normal, "SuccessfulCreate",
                                    "create Pod \(podName) in StatefulSet \(set.name) successful"))
     }
 
@@ -172,7 +172,7 @@ struct StatefulSetSync {
                 continue
             }
             actions.append(.create(newClaim(template, ordinal)))
-            actions.append(recordEvent(set, .normal, "SuccessfulCreate",
+            actions.append(workloadEvent(set, .normal, "SuccessfulCreate",
                                        "create Claim \(name) Pod \(podName) in StatefulSet \(set.name) success"))
         }
         return (actions, errors)
@@ -204,7 +204,7 @@ struct StatefulSetSync {
             guard var claim = index.claim(set.namespace, name), !claim.metadata.isDeleting,
                   !ownership.isUpToDate(claim) else { continue }
             if ownership.hasUnexpectedController(claim) {
-                actions.append(recordEvent(set, .warning, "ConflictingController",
+                actions.append(workloadEvent(set, .warning, "ConflictingController",
                     "PersistentVolumeClaim \(name) has a conflicting OwnerReference that acts as a manging controller, the retention policy is ignored for this claim"))
             }
             let refs = ownership.updatedReferences(of: claim)
@@ -238,7 +238,7 @@ struct StatefulSetSync {
 
     private func deletePod(_ pod: Pod) -> [Action] {
         [.delete(.pod, namespace: pod.namespace, name: pod.name, uid: pod.uid),
-         recordEvent(set, .normal, "SuccessfulDelete", "delete Pod \(pod.name) in StatefulSet \(set.name) successful")]
+         workloadEvent(set, .normal, "SuccessfulDelete", "delete Pod \(pod.name) in StatefulSet \(set.name) successful")]
     }
 
     // MARK: Status

@@ -2,7 +2,7 @@ import CairnCore
 import Foundation
 
 /// namespace/name: how the workload controllers look objects up.
-struct ObjectKey: Hashable, Comparable {
+struct WorkloadKey: Hashable, Comparable {
     var namespace: String
     var name: String
 
@@ -12,15 +12,15 @@ struct ObjectKey: Hashable, Comparable {
     }
     init(_ object: some KubeObject) { self.init(object.namespace, object.name) }
 
-    static func < (a: ObjectKey, b: ObjectKey) -> Bool {
+    static func < (a: WorkloadKey, b: WorkloadKey) -> Bool {
         a.namespace != b.namespace ? a.namespace < b.namespace : a.name < b.name
     }
 }
 
 /// The snapshot's pods and claims indexed once, so planning a 1,000-replica set does no quadratic scans.
 struct WorkloadIndex {
-    var podsByKey: [ObjectKey: Pod] = [:]
-    var claimsByKey: [ObjectKey: PersistentVolumeClaim] = [:]
+    var podsByKey: [WorkloadKey: Pod] = [:]
+    var claimsByKey: [WorkloadKey: PersistentVolumeClaim] = [:]
     /// Pods by the uid of their controller (ownerReference with controller: true).
     var podsByController: [String: [Pod]] = [:]
     /// Pods without a controller, by namespace: candidates for adoption.
@@ -30,24 +30,24 @@ struct WorkloadIndex {
         podsByKey.reserveCapacity(s.pods.count)
         claimsByKey.reserveCapacity(s.claims.count)
         for pod in s.pods {
-            podsByKey[ObjectKey(pod)] = pod
+            podsByKey[WorkloadKey(pod)] = pod
             if let ref = pod.controllerRef {
                 podsByController[ref.uid, default: []].append(pod)
             } else {
                 orphanPodsByNamespace[pod.namespace ?? "", default: []].append(pod)
             }
         }
-        for claim in s.claims { claimsByKey[ObjectKey(claim)] = claim }
+        for claim in s.claims { claimsByKey[WorkloadKey(claim)] = claim }
     }
 
     func claim(_ namespace: String?, _ name: String) -> PersistentVolumeClaim? {
-        claimsByKey[ObjectKey(namespace, name)]
+        claimsByKey[WorkloadKey(namespace, name)]
     }
 }
 
 // MARK: Pod state as the controllers read it (k8s.io/kubernetes/pkg/api/v1/pod, controller_utils.go)
 
-enum PodPhase {
+enum WorkloadPodPhase {
     static let pending = "Pending"
     static let running = "Running"
     static let succeeded = "Succeeded"
@@ -56,8 +56,8 @@ enum PodPhase {
 }
 
 extension Pod {
-    var isRunning: Bool { phase == PodPhase.running }
-    var hasFinished: Bool { phase == PodPhase.succeeded || phase == PodPhase.failed }
+    var isRunning: Bool { phase == WorkloadPodPhase.running }
+    var hasFinished: Bool { phase == WorkloadPodPhase.succeeded || phase == WorkloadPodPhase.failed }
     /// controller.IsPodActive: not finished and not being deleted.
     var isActive: Bool { !hasFinished && !metadata.isDeleting }
     /// statefulset's isHealthy: Running, Ready and not terminating.
@@ -116,12 +116,12 @@ func claimPods(owner: some KubeObject, selector: Selector, candidates: [Pod],
     return (claimed, actions)
 }
 
-func recordEvent(_ object: some KubeObject, _ type: EventType, _ reason: String, _ message: String) -> Action {
+func workloadEvent(_ object: some KubeObject, _ type: EventType, _ reason: String, _ message: String) -> Action {
     .event(object: object.reference(), type: type, reason: reason, message: message)
 }
 
 /// utilerrors.NewAggregate(errs).Error(): one error prints as itself, several as "[a, b]".
-func aggregateMessage(_ messages: [String]) -> String {
+func joinedErrors(_ messages: [String]) -> String {
     messages.count == 1 ? messages[0] : "[" + messages.joined(separator: ", ") + "]"
 }
 

@@ -173,6 +173,7 @@ public struct StatefulSetPersistentVolumeClaimRetentionPolicy: Codable, Sendable
 
 public struct StatefulSetOrdinals: Codable, Sendable, Hashable {
     public var start: Int32?
+    public init(start: Int32? = nil) { self.start = start }
 }
 
 public struct StatefulSetSpec: Codable, Sendable, Hashable {

@@ -257,8 +257,12 @@ public final class NodeFileSystem: @unchecked Sendable {
     /// If `path` is a dead FUSE mount (stat fails with ENOTCONN: its daemon died), detaches it
     /// lazily and returns true. Anything else is left alone.
     public static func cleanStaleMount(at path: String) -> Bool {
+        // statvfs always reaches the daemon (stat may be answered from cached attributes).
+        var vfs = statvfs()
         var st = stat()
-        guard stat(path, &st) != 0, cairn_errno() == ENOTCONN else { return false }
+        let dead = (statvfs(path, &vfs) != 0 && cairn_errno() == ENOTCONN)
+            || (stat(path, &st) != 0 && cairn_errno() == ENOTCONN)
+        guard dead else { return false }
         return umount2(path, Int32(MNT_DETACH)) == 0
     }
 }

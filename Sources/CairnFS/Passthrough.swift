@@ -438,11 +438,17 @@ final class Passthrough: Sendable {
         close(fd)
     }
 
-    /// Bytes in [offset, offset+length) (widened to blocks) that are not allocated yet.
+    /// Bytes in [offset, offset+length) (widened to blocks) that are not allocated yet:
+    /// FIEMAP (which counts unwritten and delayed-allocation extents as allocated), or
+    /// SEEK_DATA/SEEK_HOLE where the backing filesystem has no FIEMAP.
     static func unallocated(fd: Int32, offset: Int64, length: Int64) -> Int64 {
         let bs = blockSize
-        var pos = offset & ~(bs - 1)
+        let start = offset & ~(bs - 1)
         let end = (offset + length + bs - 1) & ~(bs - 1)
+        if let allocated = allocatedBytes(fd: fd, start: start, end: end) {
+            return max(0, end - start - allocated)
+        }
+        var pos = start
         var total: Int64 = 0
         while pos < end {
             let data = Int64(lseek(fd, off_t(pos), Int32(CAIRN_SEEK_DATA)))
@@ -457,7 +463,42 @@ final class Passthrough: Sendable {
             }
             let hole = Int64(lseek(fd, off_t(pos), Int32(CAIRN_SEEK_HOLE)))
             if hole <= pos { break }
-            pos = hole & ~(bs - 1) == hole ? hole : (hole + bs - 1) & ~(bs - 1)
+            pos = (hole + bs - 1) & ~(bs - 1)
+        }
+        return total
+    }
+
+    /// Allocated bytes of [start, end) from FIEMAP; nil if the filesystem does not support it.
+    static func allocatedBytes(fd: Int32, start: Int64, end: Int64) -> Int64? {
+        let count = 128
+        let header = MemoryLayout<fiemap>.size
+        let size = header + count * MemoryLayout<fiemap_extent>.stride
+        let buf = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+        defer { buf.deallocate() }
+        var pos = start
+        var total: Int64 = 0
+        while pos < end {
+            memset(buf, 0, size)
+            let map = buf.assumingMemoryBound(to: fiemap.self)
+            map.pointee.fm_start = UInt64(pos)
+            map.pointee.fm_length = UInt64(end - pos)
+            map.pointee.fm_extent_count = UInt32(count)
+            if cairn_ioctl_ptr(fd, CAIRN_FS_IOC_FIEMAP, buf) != 0 { return nil }
+            let mapped = Int(map.pointee.fm_mapped_extents)
+            if mapped == 0 { break }
+            let extents = (buf + header).assumingMemoryBound(to: fiemap_extent.self)
+            var next = pos
+            var last = false
+            for i in 0..<mapped {
+                let e = extents[i]
+                let from = max(Int64(e.fe_logical), pos)
+                let to = min(Int64(e.fe_logical + e.fe_length), end)
+                if to > from { total += to - from }
+                next = Int64(e.fe_logical + e.fe_length)
+                if e.fe_flags & UInt32(FIEMAP_EXTENT_LAST) != 0 { last = true }
+            }
+            if last || mapped < count || next <= pos { break }
+            pos = next
         }
         return total
     }

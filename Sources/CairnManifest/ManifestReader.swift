@@ -23,7 +23,8 @@ public struct ManifestDocument: Sendable {
     public func position(of field: String) -> Position {
         // The field itself, or the nearest ancestor that the file spells out (a missing field is reported
         // where its parent is).
-        var path = field
+        // Kubernetes writes map keys as "requests[storage]"; the file has them as "requests.storage".
+        var path = field.replacingOccurrences(of: #"\[([^\]0-9][^\]]*)\]"#, with: ".$1", options: .regularExpression)
         while !path.isEmpty {
             if let p = positions[path] { return p }
             if let cut = path.lastIndex(where: { $0 == "." || $0 == "[" }) {

@@ -77,7 +77,9 @@ public enum ExecSandbox {
             }
             let clean = "/" + components.joined(separator: "/")
             guard seen.insert(clean).inserted else { throw .invalidMountPath(path, reason: "it appears twice") }
-            planned.append((mount, clean, components.count))
+            var absolute = mount
+            absolute.hostPath = Sys.lexicallyNormalized(mount.hostPath)
+            planned.append((absolute, clean, components.count))
         }
         return planned.sorted { $0.2 != $1.2 ? $0.2 < $1.2 : $0.1 < $1.1 }.map { ($0.0, $0.1) }
     }
@@ -175,7 +177,8 @@ struct SandboxBuilder {
         guard mkdir(base + "/" + oldRoot, 0o700) == 0 else { throw Sys.error("mkdir", base + "/" + oldRoot) }
         guard Sys.pivotRoot(base, base + "/" + oldRoot) == 0 else { throw Sys.error("pivot_root", base) }
         _ = chdir("/")
-        layers = ["/"]
+        // Layers made before are still at their paths: the new root binds them in with their parents.
+        layers[layers.count - 1] = "/"
         try entries.restore(into: "/") { entry in "/" + oldRoot + "/" + Sys.display(entry.name) }
         guard umount2("/" + oldRoot, Sys.MNT_DETACH) == 0 else { throw Sys.error("umount --lazy", "/" + oldRoot) }
         _ = rmdir("/" + oldRoot)

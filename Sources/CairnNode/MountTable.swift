@@ -151,10 +151,10 @@ public enum MountTable {
         throw Sys.error(lazy ? "umount --lazy" : "umount", path)
     }
 
-    /// Lazily unmounts every mount at or below `prefix` whose FUSE daemon is gone (stat fails with
-    /// ENOTCONN or ECONNABORTED), deepest first, bind mounts of such a mount included. Returns the
+    /// Lazily unmounts every mount at or below `prefix` whose FUSE daemon is gone (statfs or stat
+    /// fails with ENOTCONN or ECONNABORTED), deepest first, bind mounts of such a mount included. Returns the
     /// mount points that are no longer mounted afterwards (a bind of one that sat below another
-    /// goes with it). Note: stat on a FUSE mount whose daemon is alive but hung blocks; abort that
+    /// goes with it). Note: statfs on a FUSE mount whose daemon is alive but hung blocks; abort that
     /// connection first.
     @discardableResult
     public static func cleanStaleMounts(under prefix: String, logger: Logger? = nil) -> [String] {
@@ -183,9 +183,14 @@ public enum MountTable {
         return ordered.map(\.element).filter { !remaining.contains($0.mountID) }.map(\.mountPoint)
     }
 
+    /// statfs, not only stat: FUSE answers stat from its attribute cache for a while after the
+    /// daemon died, but always sends statfs to the daemon.
     static func isStale(_ mountPoint: String) -> Bool {
-        if Sys.statPath(mountPoint) != nil { return false }
-        return errno == ENOTCONN || errno == ECONNABORTED
+        // glibc's statvfs is the statfs system call.
+        var fs = statvfs()
+        let dead: (Int32) -> Bool = { $0 == ENOTCONN || $0 == ECONNABORTED }
+        if statvfs(mountPoint, &fs) != 0, dead(errno) { return true }
+        return Sys.statPath(mountPoint) == nil && dead(errno)
     }
 
     /// Aborts the FUSE connection behind `mountPoint` through /sys/fs/fuse/connections/<id>/abort

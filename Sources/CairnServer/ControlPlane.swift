@@ -554,12 +554,12 @@ public actor ControlPlane {
         do {
             switch action {
             case .create(let obj):
-                do {
-                    try insert(obj)
-                } catch let s where s.reason == "AlreadyExists" {
-                    return 0
+                let result: Result<StoredObject, Status> = Result { () throws(Status) -> StoredObject in try insert(obj) }
+                switch result {
+                case .success: return 1
+                case .failure(let s) where s.reason == "AlreadyExists": return 0
+                case .failure(let s): throw s
                 }
-                return 1
             case .update(let obj):
                 try write(obj, requireVersion: true)
                 return 1
@@ -736,7 +736,8 @@ public actor ControlPlane {
     public func markLocalPodsNotReady() {
         for var pod in cache.all(Pod.self) where pod.spec.nodeName.map(localNodes.contains) == true && pod.phase == "Running" {
             let now = Time.now()
-            pod.status?.conditions = pod.status?.conditions?.map { c in
+            let conditions = pod.status?.conditions
+            pod.status?.conditions = conditions?.map { c in
                 guard c.type == "Ready" || c.type == "ContainersReady" else { return c }
                 return PodCondition(type: c.type, status: "False", reason: "NodeAgentRestarted",
                                     message: "cairn serve restarted; volumes are being mounted again", lastTransitionTime: now)

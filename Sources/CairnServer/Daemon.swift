@@ -61,7 +61,7 @@ public enum Daemon {
         await plane.markLocalPodsNotReady()
 
         let handler = APIHandler(plane: plane, views: Views(plane: plane, agent: agent))
-        var services: [any Service] = [
+        var services: [any ServiceLifecycle.Service] = [
             HTTPServer.unixSocket(path: config.socketPath, handler: handler, logger: logger),
             ControllerService(plane: plane),
         ]
@@ -138,7 +138,7 @@ public enum Daemon {
 }
 
 /// Runs the controllers until graceful shutdown.
-struct ControllerService: Service {
+struct ControllerService: ServiceLifecycle.Service {
     let plane: ControlPlane
     func run() async throws {
         let task = Task { await plane.runControllers() }

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// Hummingbird glue: turns HTTP requests into APIRequests. On TCP, a bearer token is required.
 struct CairnResponder: HTTPResponder {
@@ -39,7 +40,7 @@ struct CairnResponder: HTTPResponder {
 }
 
 enum HTTPServer {
-    static func unixSocket(path: String, handler: APIHandler, logger: Logger) -> some Service {
+    static func unixSocket(path: String, handler: APIHandler, logger: Logger) -> some ServiceLifecycle.Service {
         Application(responder: CairnResponder(handler: handler, token: nil),
                     configuration: ApplicationConfiguration(address: .unixDomainSocket(path: path), serverName: "cairn"),
                     onServerRunning: { _ in
@@ -49,7 +50,7 @@ enum HTTPServer {
                     logger: logger)
     }
 
-    static func tcp(host: String, port: Int, token: String, handler: APIHandler, logger: Logger) -> some Service {
+    static func tcp(host: String, port: Int, token: String, handler: APIHandler, logger: Logger) -> some ServiceLifecycle.Service {
         Application(responder: CairnResponder(handler: handler, token: token),
                     configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "cairn"),
                     logger: logger)

@@ -76,6 +76,14 @@ public struct StoreReader {
         }
     }
 
+    /// The names of every claim of a namespace that the history mentions, deleted ones included, sorted.
+    public func historyClaimNames(namespace: String) throws -> [String] {
+        try guarded("listing the claims in the binding history of namespace \(namespace)") {
+            try String.fetchAll(db, sql: "SELECT DISTINCT claim FROM binding_history WHERE namespace = ? ORDER BY claim",
+                                arguments: [namespace])
+        }
+    }
+
     public func fingerprint(claimUID: String) throws -> Fingerprint? {
         try guarded("reading the fingerprint of claim uid \(claimUID)") {
             let statement = try db.cachedStatement(sql: """

@@ -118,9 +118,15 @@ final class HarnessMount: @unchecked Sendable {
     private let process = Process()
     private let stdinPipe = Pipe()
     private let stdoutPipe = Pipe()
-    private let lines = Mutex<[String]>([])
-    private let stopped = Atomic<Bool>(false)
+    /// State shared with the reader and watchdog threads.
+    final class Shared: Sendable {
+        let lines = Mutex<[String]>([])
+        let stopped = Atomic<Bool>(false)
+    }
+    private let shared = Shared()
     private(set) var connection: UInt32 = 0
+    /// Whether this mount made `root` (and so removes it).
+    let ownsRoot: Bool
 
     static var harnessPath: String {
         if let env = ProcessInfo.processInfo.environment["CAIRNFS_HARNESS"] { return env }
@@ -137,6 +143,7 @@ final class HarnessMount: @unchecked Sendable {
     init(volumes: [(id: String, capacity: Int64, readOnly: Bool)], backing: [String: String] = [:],
          root existingRoot: String? = nil, deadline: Double = 120, extraArgs: [String] = []) throws {
         root = try existingRoot ?? makeTempDir("mount")
+        ownsRoot = existingRoot == nil
         mountPoint = root + "/mnt"
         mkdir(mountPoint, 0o755)
         mkdir(root + "/backing", 0o755)
@@ -156,7 +163,7 @@ final class HarnessMount: @unchecked Sendable {
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
         try process.run()
-        let lines = self.lines
+        let shared = self.shared
         let handle = stdoutPipe.fileHandleForReading
         Thread.detachNewThread {
             var pending = ""
@@ -167,7 +174,7 @@ final class HarnessMount: @unchecked Sendable {
                 while let nl = pending.firstIndex(of: "\n") {
                     let line = String(pending[..<nl])
                     pending = String(pending[pending.index(after: nl)...])
-                    lines.withLock { $0.append(line) }
+                    shared.lines.withLock { $0.append(line) }
                 }
             }
         }
@@ -181,14 +188,13 @@ final class HarnessMount: @unchecked Sendable {
         }
         let connection = self.connection
         let mountPoint = self.mountPoint
-        let stopped = self.stopped
         Thread.detachNewThread {
             let end = Date().addingTimeInterval(deadline)
             while Date() < end {
-                if stopped.load(ordering: .relaxed) { return }
+                if shared.stopped.load(ordering: .relaxed) { return }
                 usleep(100_000)
             }
-            if stopped.load(ordering: .relaxed) { return }
+            if shared.stopped.load(ordering: .relaxed) { return }
             print("watchdog: test deadline passed, aborting FUSE connection \(connection)")
             HarnessMount.abort(connection: connection, mountPoint: mountPoint)
         }
@@ -209,7 +215,7 @@ final class HarnessMount: @unchecked Sendable {
     func nextLine(timeout: Double) throws -> String {
         let end = Date().addingTimeInterval(timeout)
         while Date() < end {
-            if let line = lines.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return line }
+            if let line = shared.lines.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return line }
             usleep(5_000)
         }
         throw CaseFailure(description: "no line from cairnfs-harness within \(timeout)s")
@@ -232,8 +238,10 @@ final class HarnessMount: @unchecked Sendable {
 
     /// SIGTERM and wait; if the child does not exit, abort the connection and SIGKILL it.
     /// Then make sure nothing stays mounted. Safe to call twice.
-    func stop(removeRoot: Bool = true) {
-        if !stopped.exchange(true, ordering: .relaxed) {
+    func stop() { stop(removeRoot: ownsRoot) }
+
+    func stop(removeRoot: Bool) {
+        if !shared.stopped.exchange(true, ordering: .relaxed) {
             if process.isRunning {
                 kill(process.processIdentifier, SIGTERM)
                 let end = Date().addingTimeInterval(10)

@@ -99,8 +99,8 @@ struct StaleMountTests {
             #expect(MountTable.cleanStaleMounts(under: s.sub("state")) == [])
 
             fuse.kill()
-            #expect(statErrno(nodeMount) == ENOTCONN)
-            #expect(statErrno(podVolume) == ENOTCONN)
+            #expect(statfsErrno(nodeMount) == ENOTCONN)
+            #expect(statfsErrno(podVolume) == ENOTCONN)
 
             let cleaned = MountTable.cleanStaleMounts(under: s.sub("state"))
             #expect(cleaned == [podVolume, nodeMount])
@@ -123,7 +123,7 @@ struct StaleMountTests {
             #expect(!MountTable.abortFuseConnection(mountPoint: source))
 
             #expect(MountTable.abortFuseConnection(mountPoint: mountPoint))
-            #expect(statErrno(mountPoint) == ENOTCONN)
+            #expect(statfsErrno(mountPoint) == ENOTCONN)
             #expect(MountTable.cleanStaleMounts(under: mountPoint) == [mountPoint])
             #expect(!MountTable.isMountPoint(mountPoint))
             // fusectl, mounted for the abort if it was not, is gone again.

@@ -25,6 +25,7 @@ struct Scratch {
 
     func sub(_ relative: String) -> String { path + "/" + relative }
 
+    @discardableResult
     func makeDirectory(_ relative: String) throws -> String {
         let full = sub(relative)
         try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
@@ -81,9 +82,10 @@ func exists(_ path: String) -> Bool {
     return lstat(path, &st) == 0
 }
 
-func statErrno(_ path: String) -> Int32 {
-    var st = stat()
-    return fstatat(AT_FDCWD, path, &st, 0) == 0 ? 0 : errno
+/// The errno of statfs on `path` (0 if it works): unlike stat, FUSE never answers it from a cache.
+func statfsErrno(_ path: String) -> Int32 {
+    var fs = statvfs()
+    return statvfs(path, &fs) == 0 ? 0 : errno
 }
 
 /// A FUSE mount whose daemon can be killed: bindfs in the foreground, in a child process.

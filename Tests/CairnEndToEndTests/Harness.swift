@@ -1,0 +1,274 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The package's root, found from this file's path.
+let packageRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+/// The `cairn` binary that `swift build` made (the README's test command builds it first).
+let cairnBinary: String = {
+    if let env = ProcessInfo.processInfo.environment["CAIRN_BINARY"], !env.isEmpty { return env }
+    for candidate in [".build/debug/cairn", ".build/release/cairn"] {
+        let p = "\(packageRoot)/\(candidate)"
+        if FileManager.default.isExecutableFile(atPath: p) { return p }
+    }
+    return "\(packageRoot)/.build/debug/cairn"
+}()
+
+struct RunResult: CustomStringConvertible {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var description: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
+}
+
+/// Runs a program with a deadline; on timeout its whole process group is killed.
+func run(_ executable: String, _ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 60,
+         environment: [String: String] = [:]) throws -> RunResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let out = Pipe(), err = Pipe(), input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try? input.fileHandleForWriting.close()
+    // Read both pipes concurrently so a chatty child never blocks on a full pipe.
+    nonisolated(unsafe) var outData = Data(), errData = Data()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.enter()
+    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        _ = group.wait(timeout: .now() + 5)
+        return RunResult(status: -1, stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: "timed out after \(timeout)s: \(executable) \(arguments.joined(separator: " "))\n" + String(decoding: errData, as: UTF8.self))
+    }
+    process.waitUntilExit()
+    _ = group.wait(timeout: .now() + 5)
+    return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                     stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A `cairn serve` in a child process (its own process group) with two logical nodes, k8s-node1 and
+/// k8s-node2 as in the seed lesson, in a temporary state directory. `stop()` always cleans up: the
+/// daemon, every mount under the directory, the directory.
+final class TestDaemon: @unchecked Sendable {
+    let dir: String
+    let stateDir: String
+    let socket: String
+    var pid: pid_t = 0
+    let extraArgs: [String]
+    var logPath: String { "\(dir)/daemon.log" }
+
+    init(nodes: [String] = ["k8s-node1", "k8s-node2"], extraArgs: [String] = []) throws {
+        let template = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-e2e-XXXXXX").path
+        var buf = Array(template.utf8CString)
+        guard mkdtemp(&buf) != nil else { throw TestFailure("mkdtemp failed") }
+        dir = String(cString: buf)
+        stateDir = "\(dir)/state"
+        socket = "\(dir)/state/cairn.sock"
+        var args: [String] = []
+        for n in nodes { args += ["--node", "\(n)=\(dir)/data/\(n)"] }
+        self.extraArgs = args + extraArgs
+        try start()
+    }
+
+    var serveArguments: [String] {
+        ["serve", "--state-dir", stateDir, "--socket", socket, "--storage-classes", "\(packageRoot)/storage-classes",
+         "--log-level", "debug"] + extraArgs
+    }
+
+    /// Starts the daemon and waits (with a deadline) until it answers.
+    func start() throws {
+        guard FileManager.default.isExecutableFile(atPath: cairnBinary) else {
+            throw TestFailure("\(cairnBinary) is missing: run `swift build` before the tests (the README's test command does)")
+        }
+        var attrs: posix_spawnattr_t = posix_spawnattr_t()
+        posix_spawnattr_init(&attrs)
+        posix_spawnattr_setflags(&attrs, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attrs, 0)
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        let argv = ([cairnBinary] + serveArguments).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, cairnBinary, &actions, &attrs, argv, environ)
+        posix_spawn_file_actions_destroy(&actions)
+        posix_spawnattr_destroy(&attrs)
+        guard rc == 0 else { throw TestFailure("posix_spawn failed: \(rc)") }
+        pid = child
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                pid = 0
+                throw TestFailure("cairn serve exited during start-up:\n\(log())")
+            }
+            if let r = try? cairn(["version"], timeout: 5), r.status == 0 { return }
+            usleep(50_000)
+        }
+        throw TestFailure("cairn serve did not answer within 60 s:\n\(log())")
+    }
+
+    func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    func cairn(_ args: [String], stdin: String? = nil, timeout: TimeInterval = 60) throws -> RunResult {
+        try run(cairnBinary, args, stdin: stdin, timeout: timeout, environment: ["CAIRN_SOCKET": socket])
+    }
+
+    /// SIGTERM and wait; SIGKILL the group if it does not stop within 30 s.
+    func terminate() {
+        guard pid > 0 else { return }
+        kill(pid, SIGTERM)
+        waitOrKill(30)
+    }
+
+    /// kill -9, as a crash.
+    func crash() {
+        guard pid > 0 else { return }
+        kill(-pid, SIGKILL)
+        waitOrKill(10)
+    }
+
+    private func waitOrKill(_ seconds: TimeInterval) {
+        let deadline = Date().addingTimeInterval(seconds)
+        var status: Int32 = 0
+        while Date() < deadline {
+            if waitpid(pid, &status, WNOHANG) == pid { pid = 0; return }
+            usleep(20_000)
+        }
+        kill(-pid, SIGKILL)
+        waitpid(pid, &status, 0)
+        pid = 0
+    }
+
+    /// Stops everything and removes the directory. Safe to call twice.
+    func stop() {
+        terminate()
+        unmountEverything(under: dir)
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// Polls until `condition` holds (deadline: `timeout`), for asynchronous convergence.
+    func waitUntil(_ what: String, timeout: TimeInterval = 60, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if (try? condition()) == true { return }
+            usleep(100_000)
+        }
+        throw TestFailure("timed out waiting for \(what)\n\(log().suffix(4000))")
+    }
+}
+
+/// Lazily unmounts (deepest first) every mount below `dir`, aborting FUSE connections that hang.
+func unmountEverything(under dir: String) {
+    guard let mounts = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return }
+    var points: [String] = []
+    for line in mounts.split(separator: "\n") {
+        let f = line.split(separator: " ")
+        guard f.count > 4 else { continue }
+        let point = String(f[4]).replacingOccurrences(of: "\\040", with: " ")
+        if point == dir || point.hasPrefix(dir + "/") { points.append(point) }
+    }
+    for p in points.sorted(by: { $0.count > $1.count }) { umount2(p, Int32(MNT_DETACH)) }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// Writes a manifest to a temporary file.
+func manifestFile(_ text: String, in dir: String, name: String = "m.yaml") throws -> String {
+    let path = "\(dir)/\(name)"
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+/// A whole HTTP/1.1 exchange over the daemon's Unix socket, for API tests that need raw requests.
+func http(_ socketPath: String, _ method: String, _ path: String, body: String? = nil,
+          contentType: String = "application/json") throws -> (status: Int, body: String) {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestFailure("socket() failed") }
+    defer { close(fd) }
+    var tv = timeval(tv_sec: 30, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    var addr = sockaddr_un()
+    addr.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+        let bytes = Array(socketPath.utf8)
+        for (i, b) in bytes.enumerated() where i < raw.count - 1 { raw[i] = b }
+    }
+    let ok = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    guard ok == 0 else { throw TestFailure("connect(\(socketPath)) failed: \(String(cString: strerror(errno)))") }
+    let payload = body.map { Array($0.utf8) } ?? []
+    var request = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+    if body != nil { request += "Content-Type: \(contentType)\r\nContent-Length: \(payload.count)\r\n" }
+    request += "\r\n"
+    let bytes = Array(request.utf8) + payload
+    var sent = 0
+    while sent < bytes.count {
+        let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        sent += n
+    }
+    var response = [UInt8]()
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = read(fd, &buf, buf.count)
+        if n <= 0 { break }
+        response += buf[0..<n]
+    }
+    let text = String(decoding: response, as: UTF8.self)
+    guard let headerEnd = text.range(of: "\r\n\r\n") else { throw TestFailure("no HTTP response: \(text)") }
+    let statusLine = text[..<headerEnd.lowerBound].split(separator: "\r\n").first ?? ""
+    let code = Int(statusLine.split(separator: " ").dropFirst().first ?? "") ?? 0
+    var bodyText = String(text[headerEnd.upperBound...])
+    if text[..<headerEnd.lowerBound].lowercased().contains("transfer-encoding: chunked") { bodyText = dechunk(bodyText) }
+    return (code, bodyText)
+}
+
+func dechunk(_ s: String) -> String {
+    var out = ""
+    var rest = Substring(s)
+    while let lineEnd = rest.range(of: "\r\n") {
+        guard let size = Int(rest[..<lineEnd.lowerBound], radix: 16), size > 0 else { break }
+        let start = lineEnd.upperBound
+        let bytes = Array(rest[start...].utf8)
+        out += String(decoding: bytes.prefix(size), as: UTF8.self)
+        let consumed = String(decoding: bytes.prefix(size), as: UTF8.self)
+        rest = rest[start...].dropFirst(consumed.count)
+        if rest.hasPrefix("\r\n") { rest = rest.dropFirst(2) }
+    }
+    return out
+}
+
+func json(_ text: String) throws -> [String: Any] {
+    guard let o = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+        throw TestFailure("not a JSON object: \(text.prefix(300))")
+    }
+    return o
+}

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Benchmarks CairnFS against the native backing directory and a bindfs mount of it with fio.
+#
+#   sudo tools/bench-fs.sh            # builds cairnfs-harness (release) in the package dir
+#
+# Environment:
+#   CAIRN_PACKAGE_DIR   package to build cairnfs-harness in (default: this script's ..)
+#   CAIRNFS_HARNESS     use this cairnfs-harness binary instead of building
+#   CAIRNFS_ARGS        extra harness arguments (e.g. "--splice", "--writeback")
+#   BENCH_DIR           parent of the scratch directory (default /var/tmp)
+#   BENCH_RUNS=3 BENCH_SEQ_SIZE=1G BENCH_RAND_SIZE=256M BENCH_RUNTIME=4 BENCH_FILES=10000
+#   BENCH_TARGETS="native bindfs cairn"
+#
+# Prints one table: each row's median over BENCH_RUNS runs and its ratio to native.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+package=${CAIRN_PACKAGE_DIR:-$here/..}
+runs=${BENCH_RUNS:-3}
+seq_size=${BENCH_SEQ_SIZE:-1G}
+rand_size=${BENCH_RAND_SIZE:-256M}
+runtime=${BENCH_RUNTIME:-4}
+nfiles=${BENCH_FILES:-10000}
+targets=${BENCH_TARGETS:-native bindfs cairn}
+
+if [ "$(id -u)" != 0 ]; then echo "bench-fs: run as root (drop_caches, mounts)" >&2; exit 1; fi
+for tool in fio bindfs python3; do
+    command -v "$tool" >/dev/null || apt-get install -y fio bindfs python3 >/dev/null
+done
+
+harness=${CAIRNFS_HARNESS:-}
+if [ -z "$harness" ]; then
+    echo "bench-fs: building cairnfs-harness (release) in $package" >&2
+    swift build -c release --product cairnfs-harness --package-path "$package" >&2
+    harness="$(swift build -c release --package-path "$package" --show-bin-path)/cairnfs-harness"
+fi
+
+work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/cairn-bench.XXXXXX")
+harness_pid=""
+cleanup() {
+    set +e
+    mountpoint -q "$work/bindfs-mnt" && umount "$work/bindfs-mnt"
+    if [ -n "$harness_pid" ]; then
+        kill -TERM "$harness_pid" 2>/dev/null
+        for _ in $(seq 50); do kill -0 "$harness_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$harness_pid" 2>/dev/null
+    fi
+    mountpoint -q "$work/cairn-mnt" && umount -l "$work/cairn-mnt"
+    rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p "$work"/{native,bindfs-backing,bindfs-mnt,cairn-backing,cairn-mnt,results}
+bindfs "$work/bindfs-backing" "$work/bindfs-mnt"
+mkfifo "$work/harness-out"
+# shellcheck disable=SC2086
+"$harness" --mount "$work/cairn-mnt" --volume "bench=$work/cairn-backing:$((64 << 30))" ${CAIRNFS_ARGS:-} \
+    >"$work/harness-out" </dev/null &
+harness_pid=$!
+read -r -t 30 line <"$work/harness-out" || true
+if [ "${line:-}" != ready ]; then echo "bench-fs: cairnfs-harness did not start" >&2; exit 1; fi
+
+dir_of() {
+    case $1 in
+        native) echo "$work/native" ;;
+        bindfs) echo "$work/bindfs-mnt" ;;
+        cairn) echo "$work/cairn-mnt/bench" ;;
+    esac
+}
+
+drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+
+# fio_run ROW TARGET RUN METRIC fio-args...   METRIC: read_bw, write_bw, read_iops, write_iops
+fio_run() {
+    local row=$1 target=$2 run=$3 metric=$4
+    shift 4
+    local out="$work/results/$row.$target.$run.json"
+    fio --output-format=json --output="$out" --directory="$(dir_of "$target")" "$@" >/dev/null
+    python3 - "$out" "$metric" "$row" "$target" "$run" >>"$work/results/all.txt" <<'PY'
+import json, sys
+path, metric, row, target, run = sys.argv[1:]
+jobs = json.load(open(path))["jobs"]
+kind, what = metric.split("_")
+total = sum(j[kind]["bw_bytes" if what == "bw" else "iops"] for j in jobs)
+if what == "bw":
+    total /= 1e6
+print(row, target, run, f"{total:.3f}")
+PY
+}
+
+common=(--ioengine=psync --group_reporting=0 --thread)
+for run in $(seq "$runs"); do
+    for target in $targets; do
+        d=$(dir_of "$target")
+        echo "bench-fs: run $run/$runs on $target" >&2
+        rm -f "$d"/seq.* "$d"/rand.*
+        # Sequential write, 1 MiB blocks, fsync at the end.
+        fio_run seq-write "$target" "$run" write_bw --name=seq --rw=write --bs=1M --size="$seq_size" \
+            --end_fsync=1 "${common[@]}"
+        # Sequential read, cold: every page cache dropped (the backing's and FUSE's).
+        drop_caches
+        fio_run seq-read-cold "$target" "$run" read_bw --name=seq --rw=read --bs=1M --size="$seq_size" "${common[@]}"
+        # Sequential read, warm: the same file again, cache kept (invalidate=0).
+        fio_run seq-read-warm "$target" "$run" read_bw --name=seq --rw=read --bs=1M --size="$seq_size" \
+            --invalidate=0 "${common[@]}"
+        rm -f "$d"/seq.*
+        # Random 4 KiB, files laid out first (by writing, which fills the page cache), then reads
+        # that hit the cache and writes without fsync, 1 and 2 jobs (one file each).
+        for jobs in 1 2; do
+            fio --name=rand --directory="$d" --rw=write --bs=1M --size="$rand_size" --numjobs="$jobs" \
+                --invalidate=0 "${common[@]}" >/dev/null
+            fio_run "rand-read-${jobs}j" "$target" "$run" read_iops --name=rand --rw=randread --bs=4k \
+                --size="$rand_size" --numjobs="$jobs" --time_based --runtime="$runtime" --invalidate=0 "${common[@]}"
+            fio_run "rand-write-${jobs}j" "$target" "$run" write_iops --name=rand --rw=randwrite --bs=4k \
+                --size="$rand_size" --numjobs="$jobs" --time_based --runtime="$runtime" --invalidate=0 "${common[@]}"
+            rm -f "$d"/rand.*
+        done
+        # Metadata: create, stat and unlink of $nfiles empty files in one directory.
+        mkdir -p "$d/meta"
+        # (a later --directory overrides the one fio_run passes)
+        meta=(--name=m --bs=4k --nrfiles="$nfiles" --filesize=4k --openfiles=1 --fallocate=none --thread
+              --directory="$d/meta")
+        fio_run meta-create "$target" "$run" write_iops --ioengine=filecreate --rw=write "${meta[@]}"
+        fio_run meta-stat "$target" "$run" read_iops --ioengine=filestat --rw=read "${meta[@]}"
+        fio_run meta-unlink "$target" "$run" write_iops --ioengine=filedelete --rw=write "${meta[@]}"
+        rm -rf "$d/meta"
+    done
+done
+
+python3 - "$work/results/all.txt" "$targets" <<'PY'
+import statistics, sys
+path, targets = sys.argv[1], sys.argv[2].split()
+values = {}
+for line in open(path):
+    row, target, run, value = line.split()
+    values.setdefault((row, target), []).append(float(value))
+rows = ["seq-write", "seq-read-cold", "seq-read-warm", "rand-read-1j", "rand-read-2j",
+        "rand-write-1j", "rand-write-2j", "meta-create", "meta-stat", "meta-unlink"]
+unit = {"seq-write": "MB/s", "seq-read-cold": "MB/s", "seq-read-warm": "MB/s"}
+header = "| row | unit | " + " | ".join(f"{t}" + ("" if t == "native" else f" | {t}/native") for t in targets) + " |"
+print(header)
+print("|" + "---|" * (header.count("|") - 1))
+for row in rows:
+    med = {t: statistics.median(values[(row, t)]) for t in targets if (row, t) in values}
+    cells = []
+    for t in targets:
+        v = med.get(t)
+        cells.append("-" if v is None else f"{v:,.0f}")
+        if t != "native":
+            n = med.get("native")
+            cells.append("-" if v is None or not n else f"{v / n:.2f}x")
+    print(f"| {row} | {unit.get(row, 'IOPS' if row.startswith('rand') else 'ops/s')} | " + " | ".join(cells) + " |")
+print(f"\n{len(values and next(iter(values.values())))} runs per cell, median.")
+PY
