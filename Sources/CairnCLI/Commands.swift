@@ -118,7 +118,7 @@ struct Get: AsyncParsableCommand {
 
     @OptionGroup var client: ClientOptions
     @Argument(help: "TYPE[,TYPE...] followed by optional NAMEs, or TYPE/NAME.") var args: [String]
-    @Option(name: [.short, .customLong("selector")], help: "Label selector, e.g. app=web,tier!=cache.") var selector: String?
+    @Option(name: [.customShort("l"), .customLong("selector")], help: "Label selector, e.g. app=web,tier!=cache.") var selector: String?
     @Option(name: .shortAndLong, help: "Output format: wide, json, yaml or name.") var output: String?
     @Flag(name: [.customShort("A"), .customLong("all-namespaces")], help: "List across all namespaces.") var allNamespaces = false
 

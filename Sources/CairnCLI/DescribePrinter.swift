@@ -31,7 +31,7 @@ enum DescribePrinter {
             add("VolumeMode", c.spec.volumeMode ?? "Filesystem")
             add("Node", b?.node ?? "")
             add("Path", b?.path ?? "")
-            add("Used By", b.map { $0.pods.isEmpty ? "<none>" : $0.pods.map { "\($0.name) (\($0.hostPath))" }.joined(separator: "\n") } ?? "<none>")
+            add("Used By", b.map { $0.pods.isEmpty ? "<none>" : $0.pods.map { $0.hostPath.isEmpty ? $0.name : "\($0.name) (\($0.hostPath))" }.joined(separator: "\n") } ?? "<none>")
         case let v as PersistentVolume:
             add("Labels", map(meta.labels))
             add("Annotations", map(meta.annotations))
@@ -116,7 +116,7 @@ enum DescribePrinter {
             out += "Events:  <none>\n"
         } else {
             out += "Events:\n"
-            let rows = events.sorted { ($0.lastTimestamp ?? Time(.distantPast)) < ($1.lastTimestamp ?? Time(.distantPast)) }.map { e -> [String] in
+            let rows = events.sorted(by: eventOrder).map { e -> [String] in
                 var age = Printers.age(e.lastTimestamp, now: now)
                 if let c = e.count, c > 1 { age += " (x\(c) over \(Printers.age(e.firstTimestamp, now: now)))" }
                 return [e.type ?? "", e.reason ?? "", age, e.source?.component ?? "", e.message ?? ""]

@@ -77,7 +77,7 @@ public enum Printers {
                     })
         case .event:
             return (["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
-                    objects.compactMap { $0 as? Event }.sorted { ($0.lastTimestamp ?? Time(.distantPast)) < ($1.lastTimestamp ?? Time(.distantPast)) }.map { e in
+                    objects.compactMap { $0 as? Event }.sorted(by: eventOrder).map { e in
                         let obj = "\((e.involvedObject.kind ?? "").lowercased())/\(e.involvedObject.name ?? "")"
                         var seen = age(e.lastTimestamp, now: now)
                         if let c = e.count, c > 1 { seen += " (x\(c) over \(age(e.firstTimestamp, now: now)))" }
@@ -150,6 +150,16 @@ public enum Printers {
             return Yams.Node(keys.map { (Yams.Node($0), node(o[$0]!)) })
         }
     }
+}
+
+/// Oldest last-seen first; events of the same second in the order they were first recorded.
+func eventOrder(_ a: Event, _ b: Event) -> Bool {
+    let ka = (a.lastTimestamp ?? Time(.distantPast), a.firstTimestamp ?? Time(.distantPast), a.metadata.creationTimestamp ?? Time(.distantPast), a.name)
+    let kb = (b.lastTimestamp ?? Time(.distantPast), b.firstTimestamp ?? Time(.distantPast), b.metadata.creationTimestamp ?? Time(.distantPast), b.name)
+    if ka.0 != kb.0 { return ka.0 < kb.0 }
+    if ka.1 != kb.1 { return ka.1 < kb.1 }
+    if ka.2 != kb.2 { return ka.2 < kb.2 }
+    return ka.3 < kb.3
 }
 
 enum CairnCLIVersion {

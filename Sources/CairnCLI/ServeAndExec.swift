@@ -144,19 +144,28 @@ struct Exec: AsyncParsableCommand {
     }
 }
 
-/// Internal: the first thing a fresh process does for `cairn exec`.
-struct ExecSandbox_: ParsableCommand {}
-
 struct ExecSandbox: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "exec-sandbox", abstract: "Internal: used by cairn exec.",
                                                     shouldDisplay: false)
-    @Option var mounts: String
+    @Option(help: "The mounts as a JSON list of {hostPath, mountPath, readOnly}.") var mounts: String?
+    @Option(help: "HOST:MOUNTPATH[:ro], repeatable.") var mount: [String] = []
     @Option var workdir: String?
     @Argument(parsing: .postTerminator) var command: [String] = []
 
     func run() throws {
-        guard let list = try? JSONCoding.decoder.decode([ExecMount].self, from: Data(mounts.utf8)) else {
-            throw CLIError("exec-sandbox: --mounts is not a JSON list of mounts", exitCode: 126)
+        var list: [ExecMount] = []
+        if let mounts {
+            guard let decoded = try? JSONCoding.decoder.decode([ExecMount].self, from: Data(mounts.utf8)) else {
+                throw CLIError("exec-sandbox: --mounts is not a JSON list of mounts", exitCode: 126)
+            }
+            list = decoded
+        }
+        for m in mount {
+            let parts = m.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2 || (parts.count == 3 && parts[2] == "ro") else {
+                throw CLIError("exec-sandbox: --mount \(m): expected HOST:MOUNTPATH[:ro]", exitCode: 126)
+            }
+            list.append(ExecMount(hostPath: parts[0], mountPath: parts[1], readOnly: parts.count == 3))
         }
         CairnNode.ExecSandbox.run(mounts: list, command: command, workingDirectory: workdir)
     }

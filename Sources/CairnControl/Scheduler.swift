@@ -234,11 +234,11 @@ struct SchedulerSync {
     /// FindMatchingVolume on a node: the smallest Available, unclaimed volume of the claim's class on
     /// that node whose capacity, access modes, volume mode and labels fit.
     func staticMatch(_ claim: PersistentVolumeClaim, _ node: Node, excluding chosen: Set<String>) -> PersistentVolume? {
-        guard let selector = try? Selector(claim.spec.selector) else { return nil }
+        guard let selector = StorageIndex.volumeSelector(claim) else { return nil }
         let request = claim.requestBytes ?? 0
         let modes = Set(claim.spec.accessModes ?? [])
         for pv in index.volumesByClass[claim.spec.storageClassName ?? ""] ?? [] {
-            guard pv.capacityBytes >= request, pv.phase == "Available", pv.spec.claimRef == nil,
+            guard (index.volumeBytes[pv.name] ?? 0) >= request, pv.phase == "Available", pv.spec.claimRef == nil,
                   !pv.metadata.isDeleting, !assumedVolumes.contains(pv.name), !chosen.contains(pv.name),
                   (pv.spec.volumeMode ?? "Filesystem") == (claim.spec.volumeMode ?? "Filesystem"),
                   Set(pv.spec.accessModes ?? []).isSuperset(of: modes),

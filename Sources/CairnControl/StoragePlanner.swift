@@ -27,8 +27,10 @@ struct StorageSync {
     let index: StorageIndex
     var ledger: StorageLedger
     var actions: [Action] = []
-    /// PVs written (bound or created) by the claim pass: the volume pass leaves them alone.
+    /// PVs the claim pass handled (bound, checked or created): the volume pass leaves them alone.
     var writtenVolumes: Set<String> = []
+    /// PVs as this plan leaves them, where the claim pass changed them.
+    var plannedVolumes: [String: PersistentVolume] = [:]
 
     init(_ index: StorageIndex) {
         self.index = index
@@ -143,7 +145,7 @@ struct StorageSync {
     /// The claim names its volume (spec.volumeName): bind to that one only.
     mutating func syncRequestedVolume(_ claim: PersistentVolumeClaim, _ volumeName: String) {
         // A volume that does not exist yet may still be created: wait quietly, as upstream does.
-        guard let pv = index.volumes[volumeName], !writtenVolumes.contains(volumeName) else { return }
+        guard let pv = plannedVolumes[volumeName] ?? index.volumes[volumeName] else { return }
         guard let ref = pv.spec.claimRef else {
             if let problem = Self.unsatisfied(pv, by: claim) {
                 return reportPending(claim, .warning, "VolumeMismatch",
@@ -175,13 +177,12 @@ struct StorageSync {
     /// capacity, access modes, volume mode and labels (claim.spec.selector) fit; ties by name. With a
     /// selected node, only volumes on that node.
     func bestMatch(for claim: PersistentVolumeClaim, on node: String?) -> PersistentVolume? {
-        let selector: Selector
-        do { selector = try Selector(claim.spec.selector) } catch { return nil }
+        guard let selector = StorageIndex.volumeSelector(claim) else { return nil }
         let request = claim.requestBytes ?? 0
         let modes = Set(claim.spec.accessModes ?? [])
         let mode = claim.spec.volumeMode ?? "Filesystem"
         for pv in index.volumesByClass[claim.spec.storageClassName ?? ""] ?? [] {
-            guard pv.capacityBytes >= request, pv.phase == "Available", pv.spec.claimRef == nil,
+            guard (index.volumeBytes[pv.name] ?? 0) >= request, pv.phase == "Available", pv.spec.claimRef == nil,
                   !pv.metadata.isDeleting, !writtenVolumes.contains(pv.name),
                   (pv.spec.volumeMode ?? "Filesystem") == mode,
                   Set(pv.spec.accessModes ?? []).isSuperset(of: modes),
@@ -232,7 +233,7 @@ struct StorageSync {
     /// bind(): the volume's claimRef and phase, then the claim's volumeName, annotations and status.
     /// Writes only what differs, so binding a bound pair plans nothing.
     mutating func bind(_ pv: PersistentVolume, _ claim: PersistentVolumeClaim, extraClaimEdits: ((inout PersistentVolumeClaim) -> Void)? = nil,
-                       volumeCreated: Bool = false) {
+                       volumeCreated: Bool = false, node: String? = nil) {
         var volume = pv
         if let ref = volume.spec.claimRef, ref.uid == claim.uid, ref.name == claim.name, ref.namespace == claim.namespace {
             // Already ours; resourceVersion in claimRef is informational and not rewritten.
@@ -248,6 +249,7 @@ struct StorageSync {
         }
         if !volumeCreated && volume != pv { actions.append(.update(volume)) }
         writtenVolumes.insert(pv.name)
+        plannedVolumes[pv.name] = volume
 
         var updated = claim
         if updated.spec.volumeName != pv.name {
@@ -266,7 +268,7 @@ struct StorageSync {
         if updated != claim {
             actions.append(.update(updated))
             if claim.status?.phase != "Bound" {
-                actions.append(.history(.bound, claim: claim.reference(), volume: pv.name, node: index.volumeNode[pv.name],
+                actions.append(.history(.bound, claim: claim.reference(), volume: pv.name, node: node ?? index.volumeNode[pv.name],
                                         pod: nil, detail: nil))
             }
         }
@@ -324,7 +326,7 @@ struct StorageSync {
         bind(pv, claim, extraClaimEdits: { c in
             c.metadata.setAnnotation(Well.storageProvisioner, Well.provisioner)
             c.metadata.setAnnotation(Well.betaStorageProvisioner, Well.provisioner)
-        }, volumeCreated: true)
+        }, volumeCreated: true, node: node)
     }
 
     struct NoRoom: Error { var message: String }

@@ -55,8 +55,11 @@ struct StorageIndex {
     var volumesByClaimUID: [String: [PersistentVolume]] = [:]
     /// PVs pre-bound by name only (claimRef without uid), by the claim they name.
     var volumesPreboundByKey: [StorageKey: [PersistentVolume]] = [:]
-    /// PVs by storageClassName, smallest capacity first: the candidates of static binding.
+    /// Available, unclaimed PVs by storageClassName, smallest capacity first: the candidates of static
+    /// binding (bound volumes are left out, so matching never scans them).
     var volumesByClass: [String: [PersistentVolume]] = [:]
+    /// Each PV's capacity in bytes, computed once.
+    var volumeBytes: [String: Int64] = [:]
     /// The node each local PV lives on.
     var volumeNode: [String: String] = [:]
     /// Pods by the claims their volumes name.
@@ -87,14 +90,17 @@ struct StorageIndex {
                     volumesPreboundByKey[StorageKey(ref.namespace, ref.name ?? ""), default: []].append(pv)
                 }
             }
-            volumesByClass[pv.spec.storageClassName ?? "", default: []].append(pv)
+            volumeBytes[pv.name] = pv.capacityBytes
+            if pv.phase == "Available" && pv.spec.claimRef == nil && !pv.metadata.isDeleting {
+                volumesByClass[pv.spec.storageClassName ?? "", default: []].append(pv)
+            }
             if let node = Self.node(of: pv, nodes: nodes, nodeNames: nodeNames, byHostname: nodeByHostname) {
                 volumeNode[pv.name] = node
             }
         }
         for key in volumesByClass.keys {
-            volumesByClass[key]?.sort { a, b in
-                let ca = a.capacityBytes, cb = b.capacityBytes
+            volumesByClass[key]?.sort { [volumeBytes] a, b in
+                let ca = volumeBytes[a.name] ?? 0, cb = volumeBytes[b.name] ?? 0
                 return ca != cb ? ca < cb : a.name < b.name
             }
         }
@@ -129,6 +135,13 @@ struct StorageIndex {
         }
         return volumesPreboundByKey[StorageKey(claim.namespace, claim.name)]?
             .filter { !$0.metadata.isDeleting }.min { $0.name < $1.name }
+    }
+
+    /// The claim's spec.selector over volume labels; no selector selects every volume. nil when the
+    /// selector is invalid (validation rejects those), so nothing matches.
+    static func volumeSelector(_ claim: PersistentVolumeClaim) -> Selector? {
+        guard let s = claim.spec.selector else { return .everything }
+        return try? Selector(s)
     }
 
     func storageClass(of claim: PersistentVolumeClaim) -> StorageClass? {
@@ -169,7 +182,7 @@ struct StorageLedger {
     init(_ index: StorageIndex) {
         for (name, node) in index.nodes { allocatable[name] = node.allocatableStorage?.bytes ?? 0 }
         for (name, pv) in index.volumes where !pv.metadata.isDeleting {
-            if let node = index.volumeNode[name] { used[node, default: 0] += pv.capacityBytes }
+            if let node = index.volumeNode[name] { used[node, default: 0] += index.volumeBytes[name] ?? 0 }
         }
         for claim in index.claims.values {
             if let r = index.pendingReservation(claim) {

@@ -574,6 +574,9 @@ public actor ControlPlane {
             case .provision(let volume, let directory):
                 try agent.createVolumeDirectory(directory)
                 try insert(volume)
+                let capacity = volume.spec.capacity?["storage"]?.bytes ?? 0
+                // A new volume holds nothing yet; the filesystem reports real figures once it is mounted.
+                _ = try? store.write { w in try w.recordUsage(volume: volume.name, used: 0, capacity: capacity, at: .now()) }
                 return 1
             case .reclaimDelete(let volume, let directory):
                 guard var pv = get(PersistentVolume.self, namespace: nil, name: volume.name), pv.uid == volume.uid else { return 0 }
@@ -671,8 +674,14 @@ public actor ControlPlane {
     func stopPod(_ pod: Pod, mounts: [PodVolumeMount]) throws -> Int {
         guard let current = get(Pod.self, namespace: pod.metadata.namespace, name: pod.name), current.uid == pod.uid else { return 0 }
         let ns = pod.metadata.namespace ?? "default"
-        let prints = try agent.stopPod(namespace: ns, pod: pod.name, mounts: mounts)
         let now = Time.now()
+        // Keep the last usage figures, so an unmounted volume still shows what it holds.
+        for m in mounts {
+            if let u = agent.usage(volume: m.persistentVolume) {
+                _ = try? store.write { w in try w.recordUsage(volume: m.persistentVolume, used: u.used, capacity: u.capacity, at: now) }
+            }
+        }
+        let prints = try agent.stopPod(namespace: ns, pod: pod.name, mounts: mounts)
         try store.write { w in
             for m in mounts {
                 if let f = prints[m.claimUID] {

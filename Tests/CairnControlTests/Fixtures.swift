@@ -240,9 +240,11 @@ enum Fx {
             case .provision(let pv, _): insert(pv, into: &s)
             case .reclaimDelete(let pv, _): remove(.persistentVolume, nil, pv.name, uid: pv.uid, from: &s)
             case .startPod(var pod, _):
-                pod.status?.phase = "Running"
-                pod.status?.conditions = (pod.status?.conditions ?? []).filter { $0.type != "Ready" }
+                var status = pod.status ?? PodStatus()
+                status.phase = "Running"
+                status.conditions = (status.conditions ?? []).filter { $0.type != "Ready" }
                     + [PodCondition(type: "Ready", status: "True", lastTransitionTime: s.now)]
+                pod.status = status
                 replace(pod, in: &s)
             case .stopPod(let pod, _): remove(.pod, pod.namespace, pod.name, uid: pod.uid, from: &s)
             case .event, .history: break

@@ -11,8 +11,16 @@ import Glibc
 ///
 ///     exec-harness [--mount HOST:MOUNTPATH[:ro]]... [--workdir DIR] -- COMMAND [ARGS...]
 enum Harness {
+    /// The program and leading arguments: the dev harness, or `cairn exec-sandbox` (same arguments).
+    static let command: [String]? = {
+        if let explicit = ProcessInfo.processInfo.environment["CAIRN_EXEC_HARNESS"] { return [explicit] }
+        if let cairn = ProcessInfo.processInfo.environment["CAIRN_BINARY"], FileManager.default.isExecutableFile(atPath: cairn) {
+            return [cairn, "exec-sandbox"]
+        }
+        return path.map { [$0] }
+    }()
+
     static let path: String? = {
-        if let explicit = ProcessInfo.processInfo.environment["CAIRN_EXEC_HARNESS"] { return explicit }
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for _ in 0..<4 {
             let candidate = directory.appendingPathComponent("exec-harness").path
@@ -26,11 +34,12 @@ enum Harness {
                     _ command: String...) throws -> ProcessResult {
         var arguments = mounts.flatMap { ["--mount", $0] }
         if let workdir { arguments += ["--workdir", workdir] }
-        return try CairnNodeTests.run(path!, arguments + ["--"] + command, stdin: stdin)
+        let program = Harness.command!
+        return try CairnNodeTests.run(program[0], Array(program.dropFirst()) + arguments + ["--"] + command, stdin: stdin)
     }
 }
 
-@Suite(.enabled(if: Harness.path != nil, "needs the dev package's exec-harness"))
+@Suite(.enabled(if: Harness.command != nil, "needs `cairn exec-sandbox` (CAIRN_BINARY) or the dev package's exec-harness"))
 struct ExecSandboxTests {
     static func unique(_ prefix: String) -> String { prefix + UUID().uuidString.prefix(8).lowercased() }
 
