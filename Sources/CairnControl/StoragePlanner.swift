@@ -342,7 +342,7 @@ struct StorageSync {
             }
             return .success(node)
         }
-        let usable = index.nodeNames.filter { index.nodes[$0]?.metadata.annotation(Node.dataRootAnnotation) != nil }
+        let usable = index.nodeNames.filter { index.dataRoots[$0] != nil }
         let fitting = usable.filter { ledger.free($0) >= bytes }
         let pack = storageClass.parameters?["placement"] == "pack"
         // nodeNames is sorted, so the first extreme found is the one whose name sorts first.

@@ -47,6 +47,8 @@ struct StorageIndex {
     var defaultClass: StorageClass?
     var nodes: [String: Node] = [:]
     var nodeNames: [String] = []
+    /// Node name -> its data root (cairn.io/data-root): the nodes Cairn can create volumes on.
+    var dataRoots: [String: String] = [:]
     /// kubernetes.io/hostname label value -> node name.
     var nodeByHostname: [String: String] = [:]
     var claims: [StorageKey: PersistentVolumeClaim] = [:]
@@ -75,6 +77,7 @@ struct StorageIndex {
         }.first
         for n in s.nodes {
             nodes[n.name] = n
+            dataRoots[n.name] = n.metadata.annotation(Node.dataRootAnnotation)
             nodeByHostname[n.metadata.labels?[Well.hostnameLabel] ?? n.name] = n.name
         }
         nodeNames = nodes.keys.sorted()
