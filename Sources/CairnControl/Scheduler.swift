@@ -59,7 +59,7 @@ struct SchedulerSync {
         ledger = StorageLedger(index)
         for claim in index.claims.values {
             if (claim.spec.volumeName ?? "").isEmpty, let node = claim.metadata.annotation(Well.selectedNode) {
-                pinned[claim.key] = node
+                pinned[claim.storageKey] = node
             }
         }
     }
@@ -83,7 +83,7 @@ struct SchedulerSync {
         guard let node = pod.spec.nodeName else { return }
         for v in pod.spec.claimVolumes {
             guard let claim = index.claim(pod.namespace, v.claim), !claim.metadata.isDeleting,
-                  (claim.spec.volumeName ?? "").isEmpty, pinned[claim.key] == nil, index.isDelayBinding(claim),
+                  (claim.spec.volumeName ?? "").isEmpty, pinned[claim.storageKey] == nil, index.isDelayBinding(claim),
                   index.volumeReferencing(claim) == nil else { continue }
             pinClaim(claim, to: node)
         }
@@ -93,7 +93,7 @@ struct SchedulerSync {
         var updated = claim
         updated.metadata.setAnnotation(Well.selectedNode, node)
         actions.append(.update(updated))
-        pinned[claim.key] = node
+        pinned[claim.storageKey] = node
         if index.storageClass(of: claim)?.provisioner == Well.provisioner, let bytes = claim.requestBytes {
             ledger.reserve(claimUID: claim.uid, node: node, bytes: bytes)
         }
@@ -117,7 +117,7 @@ struct SchedulerSync {
     mutating func schedule(_ pod: Pod) {
         switch preFilter(pod) {
         case .failure(let message):
-            return fail(pod, index.nodeNames.isEmpty ? SchedulerReason.noNodes : "0/\(index.nodeNames.count) nodes are available: \(message).")
+            return fail(pod, index.nodeNames.isEmpty ? SchedulerReason.noNodes : "0/\(index.nodeNames.count) nodes are available: \(message.message).")
         case .success(let claims):
             if index.nodeNames.isEmpty { return fail(pod, SchedulerReason.noNodes) }
             var reasons: [String: Int] = [:]
@@ -181,7 +181,7 @@ struct SchedulerSync {
             return .failure(Unschedulable(reasons: [SchedulerReason.nodeAffinity]))
         }
         for claim in claims.all where Set(claim.spec.accessModes ?? []).contains(AccessMode.readWriteOncePod.rawValue) {
-            if (claimUsers[claim.key] ?? 0) > 0 {
+            if (claimUsers[claim.storageKey] ?? 0) > 0 {
                 return .failure(Unschedulable(reasons: [SchedulerReason.readWriteOncePodConflict]))
             }
         }
@@ -201,7 +201,7 @@ struct SchedulerSync {
         var need: Int64 = 0
         var chosen: Set<String> = []
         for claim in claims.delayed {
-            if let pinnedNode = pinned[claim.key] {
+            if let pinnedNode = pinned[claim.storageKey] {
                 // Its volume is promised to that node already (and its storage counted there).
                 if pinnedNode != node.name { boundSatisfied = false }
                 continue
@@ -282,10 +282,10 @@ struct SchedulerSync {
             volume.metadata.setAnnotation(Well.boundByController, "yes")
             actions.append(.update(volume))
             assumedVolumes.insert(pv.name)
-            pinned[claim.key] = node
+            pinned[claim.storageKey] = node
         }
         for claim in plan.provisions { pinClaim(claim, to: node) }
-        for claim in claims.all { claimUsers[claim.key, default: 0] += 1 }
+        for claim in claims.all { claimUsers[claim.storageKey, default: 0] += 1 }
 
         var updated = pod
         updated.spec.nodeName = node

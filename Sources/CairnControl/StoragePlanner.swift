@@ -62,7 +62,7 @@ struct StorageSync {
     /// it (pvc_protection_controller podUsesPVC: pods not yet scheduled do not hold the claim).
     mutating func releaseProtection(_ claim: PersistentVolumeClaim) {
         guard claim.metadata.hasFinalizer(Well.pvcProtection) else { return }
-        let inUse = (index.podsByClaim[claim.key] ?? []).contains { pod in
+        let inUse = (index.podsByClaim[claim.storageKey] ?? []).contains { pod in
             !(pod.spec.nodeName ?? "").isEmpty && !pod.storageIsTerminal
         }
         if inUse { return }
@@ -195,7 +195,7 @@ struct StorageSync {
 
     /// emitEventForUnboundDelayBindingClaim: name the pods the claim waits for, if any exist.
     mutating func waitForConsumer(_ claim: PersistentVolumeClaim) {
-        let waiting = (index.podsByClaim[claim.key] ?? [])
+        let waiting = (index.podsByClaim[claim.storageKey] ?? [])
             .filter { ($0.spec.nodeName ?? "").isEmpty && !$0.storageIsTerminal }
             .map(\.name).sorted()
         switch waiting.count {

@@ -223,7 +223,7 @@ extension PersistentVolume {
 
 extension PersistentVolumeClaim {
     var requestBytes: Int64? { spec.requestedStorage?.bytes }
-    var key: StorageKey { StorageKey(namespace, name) }
+    var storageKey: StorageKey { StorageKey(namespace, name) }
 }
 
 /// Node selectors as the API defines them (component-helpers nodeaffinity): terms are ORed, a term's

@@ -90,7 +90,10 @@ public struct NodeSelectorRequirement: Codable, Sendable, Hashable {
 public struct NodeSelectorTerm: Codable, Sendable, Hashable {
     public var matchExpressions: [NodeSelectorRequirement]?
     public var matchFields: [NodeSelectorRequirement]?
-    public init(matchExpressions: [NodeSelectorRequirement]?) { self.matchExpressions = matchExpressions }
+    public init(matchExpressions: [NodeSelectorRequirement]?, matchFields: [NodeSelectorRequirement]? = nil) {
+        self.matchExpressions = matchExpressions
+        self.matchFields = matchFields
+    }
 }
 
 public struct NodeSelector: Codable, Sendable, Hashable {

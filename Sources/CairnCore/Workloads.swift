@@ -60,12 +60,21 @@ public struct Volume: Codable, Sendable, Hashable {
 public struct NodeAffinity: Codable, Sendable, Hashable {
     public var requiredDuringSchedulingIgnoredDuringExecution: NodeSelector?
     public var preferredDuringSchedulingIgnoredDuringExecution: JSONValue?
+    public init(required: NodeSelector? = nil, preferred: JSONValue? = nil) {
+        requiredDuringSchedulingIgnoredDuringExecution = required
+        preferredDuringSchedulingIgnoredDuringExecution = preferred
+    }
 }
 
 public struct Affinity: Codable, Sendable, Hashable {
     public var nodeAffinity: NodeAffinity?
     public var podAffinity: JSONValue?
     public var podAntiAffinity: JSONValue?
+    public init(nodeAffinity: NodeAffinity? = nil, podAffinity: JSONValue? = nil, podAntiAffinity: JSONValue? = nil) {
+        self.nodeAffinity = nodeAffinity
+        self.podAffinity = podAffinity
+        self.podAntiAffinity = podAntiAffinity
+    }
 }
 
 public struct PodSpec: Codable, Sendable, Hashable {

@@ -43,6 +43,10 @@ final class Inode: Sendable {
     let accounting: Mutex<Accounting>
     /// Size and mtime when the last handle was opened or closed; decides keep_cache. Leaf lock.
     let cacheStamp: Mutex<CacheStamp?>
+    /// Known to have no `security.capability` xattr. The kernel asks for it before every write
+    /// (file_remove_privs); answering from here saves a procfs path walk and a syscall per write.
+    /// Set when the backing said ENODATA, cleared by any xattr change made through Cairn.
+    let noCapabilityXattr = Atomic<Bool>(false)
 
     /// `accounted`: whether the inode's current blocks are already part of the volume's usage
     /// (found by the scan, or looked up again); a fresh inode starts at zero and reconciles.

@@ -55,6 +55,7 @@ public final class NodeFileSystem: @unchecked Sendable {
                 throw .mountPointInvalid(path: mountPoint, errno: cairn_errno())
             }
             if st.st_mode & S_IFMT != S_IFDIR { throw .mountPointInvalid(path: mountPoint, errno: ENOTDIR) }
+            Self.raiseDescriptorLimit()
 
             let options = "allow_other,default_permissions,fsname=cairn,subtype=cairn,max_read=\(FuseBridge.maxWrite)"
             let argv: [UnsafeMutablePointer<CChar>?] = [strdup("cairnfs"), strdup("-o"), strdup(options), nil]
@@ -141,6 +142,16 @@ public final class NodeFileSystem: @unchecked Sendable {
             state = SessionState()
             logger.info("cairnfs unmounted", metadata: ["mountPoint": "\(mountPoint)"])
         }
+    }
+
+    /// Every inode the kernel remembers holds a descriptor, so the soft limit (often 1024) would
+    /// be reached by one busy volume; raise it to the hard limit for the whole process.
+    static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(resource, &limit)
     }
 
     static func writeSmallFile(_ path: String, _ text: String) -> Bool {

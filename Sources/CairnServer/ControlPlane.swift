@@ -565,7 +565,12 @@ public actor ControlPlane {
                 return 1
             case .delete(let kind, let namespace, let name, let uid):
                 guard let obj = cache.get(kind, namespace: namespace, name: name), obj.uid == uid else { return 0 }
-                if obj.metadata.isDeleting { return 0 }
+                if obj.metadata.isDeleting {
+                    // Nothing left to wait for (no finalizers, no node agent work): remove it now.
+                    guard (obj.metadata.finalizers ?? []).isEmpty, !awaitsNodeAgent(obj) else { return 0 }
+                    try remove(obj)
+                    return 1
+                }
                 _ = try deleteObject(obj)
                 return 1
             case .event(let object, let type, let reason, let message):

@@ -1,7 +1,7 @@
 // Serves one CairnFS node mount in its own process, for the filesystem tests and tools/bench-fs.
 //
 //   cairnfs-harness --mount MNT --volume ID=BACKING_DIR:CAPACITY_BYTES[:ro] [--volume ...]
-//                   [--splice] [--writeback] [--threads N] [--verbose]
+//                   [--splice | --no-splice] [--writeback] [--threads N] [--verbose]
 //
 // Prints "ready" once mounted and attached, serves until SIGTERM/SIGINT, unmounts, exits 0.
 // Commands on stdin, one per line, each answered by one line on stdout:
@@ -47,10 +47,13 @@ while let arg = args.popFirst() {
         let text = need(args.popFirst(), "--volume needs ID=BACKING_DIR:CAPACITY_BYTES[:ro]")
         volumes.append(need(parseVolume(text), "bad --volume \(text): expected ID=BACKING_DIR:CAPACITY_BYTES[:ro]"))
     case "--splice": tuning.spliceRead = true; tuning.spliceWrite = true
+    case "--no-splice": tuning.spliceRead = false; tuning.spliceWrite = false
     case "--splice-read": tuning.spliceRead = true
     case "--splice-write": tuning.spliceWrite = true
     case "--writeback": tuning.writebackCache = true
+    case "--auto-inval": tuning.autoInvalidateData = true
     case "--threads": tuning.maxThreads = need(UInt32(args.popFirst() ?? ""), "--threads needs a number")
+    case "--idle-threads": tuning.maxIdleThreads = need(UInt32(args.popFirst() ?? ""), "--idle-threads needs a number")
     case "--no-clone-fd": tuning.cloneFD = false
     case "--timeout":
         let t = need(Double(args.popFirst() ?? ""), "--timeout needs seconds")

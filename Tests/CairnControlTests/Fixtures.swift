@@ -1,6 +1,7 @@
 import CairnControl
 import CairnCore
 import Foundation
+import Testing
 
 /// Builders for the objects controller tables are made of, a readable one-line summary of each Action,
 /// and `apply`, which performs actions on a snapshot the way the daemon would (enough for idempotency
@@ -9,6 +10,18 @@ import Foundation
 /// Defaults: namespace "default", class "fast", nodes with 10Gi of storage and a data root
 /// "/data/<node>", claim uid "uid-<name>", creation times in seconds after `Fx.epoch`.
 enum Fx {
+    /// One row of a planner table: a numbered case, the state before, and the actions expected, summarized.
+    struct Case: CustomTestStringConvertible, Sendable {
+        var number: Int
+        var name: String
+        var snapshot: ClusterSnapshot
+        var expected: [String]
+        /// False when the next sync legitimately acts on what this one changed (e.g. a claim removed by
+        /// its last finalizer releases its volume); the table then only checks that planning converges.
+        var settles = true
+        var testDescription: String { "\(number). \(name)" }
+    }
+
     static let epoch = Date(timeIntervalSince1970: 1_800_000_000)
     static let now = time(3600)
     static func time(_ seconds: Int) -> Time { Time(epoch.addingTimeInterval(TimeInterval(seconds))) }
@@ -151,6 +164,18 @@ enum Fx {
         status.phase = phase ?? "Pending"
         pod.status = status
         return pod
+    }
+
+    /// Required node affinity for a pod. (CairnCore's Affinity and NodeAffinity have no public
+    /// initializers, so the value is decoded as a manifest would be.)
+    static func requiredAffinity(_ terms: [NodeSelectorTerm]) -> Affinity {
+        do {
+            let selector = try JSONValue(encoding: NodeSelector(nodeSelectorTerms: terms))
+            let json = JSONValue.object(["nodeAffinity": .object(["requiredDuringSchedulingIgnoredDuringExecution": selector])])
+            return try json.decode(Affinity.self)
+        } catch {
+            fatalError("affinity fixture: \(error)")
+        }
     }
 
     static func snapshot(nodes: [Node] = [], classes: [StorageClass] = [], volumes: [PersistentVolume] = [],

@@ -3,18 +3,6 @@ import CairnCore
 import Foundation
 import Testing
 
-/// One row of a planner table: a numbered case, the state before, and the actions expected, summarized.
-struct PlanCase: CustomTestStringConvertible, Sendable {
-    var number: Int
-    var name: String
-    var snapshot: ClusterSnapshot
-    var expected: [String]
-    /// False when the next sync legitimately acts on what this one changed (e.g. a claim removed by
-    /// its last finalizer releases its volume); the table then only checks that planning converges.
-    var settles = true
-    var testDescription: String { "\(number). \(name)" }
-}
-
 private let two = [Fx.node("node1"), Fx.node("node2")]
 private let fast = Fx.storageClass()
 private let wffc = Fx.storageClass("local", waitForConsumer: true)
@@ -34,10 +22,10 @@ private func provisionSteps(_ claim: String, node: String, dir: String? = nil, c
 
 private func pending(_ claim: String) -> String { "update PersistentVolumeClaim default/\(claim) phase=Pending volume=-" }
 
-private let storageCases: [PlanCase] = {
-    var cases: [PlanCase] = []
+private let storageCases: [Fx.Case] = {
+    var cases: [Fx.Case] = []
     func add(_ name: String, _ s: ClusterSnapshot, _ expected: [String], settles: Bool = true) {
-        cases.append(PlanCase(number: cases.count + 1, name: name, snapshot: s, expected: expected, settles: settles))
+        cases.append(Fx.Case(number: cases.count + 1, name: name, snapshot: s, expected: expected, settles: settles))
     }
 
     // 1-2: classes Cairn cannot provision with.
@@ -241,13 +229,13 @@ private let storageCases: [PlanCase] = {
 @Suite("StoragePlanner")
 struct StoragePlannerTests {
     @Test(arguments: storageCases)
-    func plans(_ c: PlanCase) {
+    func plans(_ c: Fx.Case) {
         #expect(Fx.summaries(StoragePlanner.plan(c.snapshot)) == c.expected)
     }
 
     /// Level-triggered: planning again on the state the actions produce plans nothing new.
     @Test(arguments: storageCases)
-    func idempotent(_ c: PlanCase) {
+    func idempotent(_ c: Fx.Case) {
         let after = Fx.apply(StoragePlanner.plan(c.snapshot), to: c.snapshot)
         if c.settles {
             #expect(Fx.summaries(StoragePlanner.plan(after)) == [])

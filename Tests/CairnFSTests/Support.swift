@@ -1,3 +1,4 @@
+import CFuse3
 import CairnFS
 import Foundation
 import Glibc
