@@ -67,7 +67,7 @@ func run(_ executable: String, _ arguments: [String], stdin: String? = nil, time
                      stderr: String(decoding: errData, as: UTF8.self))
 }
 
-/// A `cairn serve` in a child process (its own process group) with two logical nodes, k8s-node1 and
+/// A `cairn serve` in a child process with two logical nodes, k8s-node1 and
 /// k8s-node2 as in the seed lesson, in a temporary state directory. `stop()` always cleans up: the
 /// daemon, every mount under the directory, the directory.
 final class TestDaemon: @unchecked Sendable {
@@ -75,6 +75,7 @@ final class TestDaemon: @unchecked Sendable {
     let stateDir: String
     let socket: String
     var pid: pid_t = 0
+    var process: Process?
     let extraArgs: [String]
     var logPath: String { "\(dir)/daemon.log" }
 
@@ -101,27 +102,25 @@ final class TestDaemon: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: cairnBinary) else {
             throw TestFailure("\(cairnBinary) is missing: run `swift build` before the tests (the README's test command does)")
         }
-        var attrs: posix_spawnattr_t = posix_spawnattr_t()
-        posix_spawnattr_init(&attrs)
-        posix_spawnattr_setflags(&attrs, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attrs, 0)
-        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        let argv = ([cairnBinary] + serveArguments).map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, cairnBinary, &actions, &attrs, argv, environ)
-        posix_spawn_file_actions_destroy(&actions)
-        posix_spawnattr_destroy(&attrs)
-        guard rc == 0 else { throw TestFailure("posix_spawn failed: \(rc)") }
+        // Foundation's Process closes every other descriptor in the child, so the daemon never holds
+        // the pipes of commands other tests run at the same time (which would stall their reads).
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        guard let logHandle = FileHandle(forWritingAtPath: logPath) else { throw TestFailure("cannot open \(logPath)") }
+        logHandle.seekToEndOfFile()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: cairnBinary)
+        process.arguments = serveArguments
+        process.standardOutput = logHandle
+        process.standardError = logHandle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? logHandle.close()
+        self.process = process
+        let child = process.processIdentifier
         pid = child
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
+            if !process.isRunning {
                 pid = 0
                 throw TestFailure("cairn serve exited during start-up:\n\(log())")
             }
@@ -147,19 +146,18 @@ final class TestDaemon: @unchecked Sendable {
     /// kill -9, as a crash.
     func crash() {
         guard pid > 0 else { return }
-        kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
         waitOrKill(10)
     }
 
     private func waitOrKill(_ seconds: TimeInterval) {
         let deadline = Date().addingTimeInterval(seconds)
-        var status: Int32 = 0
         while Date() < deadline {
-            if waitpid(pid, &status, WNOHANG) == pid { pid = 0; return }
+            if process?.isRunning != true { pid = 0; return }
             usleep(20_000)
         }
-        kill(-pid, SIGKILL)
-        waitpid(pid, &status, 0)
+        kill(pid, SIGKILL)
+        process?.waitUntilExit()
         pid = 0
     }
 
