@@ -5,97 +5,15 @@ import Testing
 import Glibc
 #endif
 
-/// The seed lesson's manifests, as written there.
+/// The seed lesson's manifests, as written there: the same files the demo and README use.
 enum SeedManifests {
-    static let pvc = """
-    apiVersion: v1
-    kind: PersistentVolumeClaim
-    metadata:
-      name: replica-pvc1
-    spec:
-      accessModes:
-      - ReadWriteOnce
-      resources:
-        requests:
-          storage: 1G
-      storageClassName: "fast"
-    """
-    static let replicaSet = """
-    apiVersion: apps/v1
-    kind: ReplicaSet
-    metadata:
-      name: replica-pvc
-    spec:
-      replicas: 1
-      selector:
-        matchLabels:
-          type: web2
-      template:
-        metadata:
-          labels:
-            type: web2
-        spec:
-          nodeSelector:
-            kubernetes.io/hostname: k8s-node1
-          containers:
-          - name: container
-            image: kubetm/init
-            volumeMounts:
-            - name: longhorn
-              mountPath: /applog
-          volumes:
-          - name: longhorn
-            persistentVolumeClaim:
-              claimName: replica-pvc1
-          terminationGracePeriodSeconds: 10
-    """
-    static let statefulSet = """
-    apiVersion: apps/v1
-    kind: StatefulSet
-    metadata:
-      name: stateful-pvc
-    spec:
-      replicas: 1
-      selector:
-        matchLabels:
-          type: db2
-      serviceName: "stateful-headless"
-      template:
-        metadata:
-          labels:
-            type: db2
-        spec:
-          containers:
-          - name: container
-            image: kubetm/app
-            volumeMounts:
-            - name: volume
-              mountPath: /applog
-          terminationGracePeriodSeconds: 10
-      volumeClaimTemplates:
-      - metadata:
-          name: volume
-        spec:
-          accessModes:
-          - ReadWriteOnce
-          resources:
-            requests:
-              storage: 1G
-          storageClassName: "fast"
-    """
-    static let headlessService = """
-    apiVersion: v1
-    kind: Service
-    metadata:
-      name: stateful-headless
-    spec:
-      selector:
-        type: db2
-      ports:
-        - port: 80
-          targetPort: 8080
-      clusterIP: None
-    """
+    static func read(_ name: String) -> String {
+        (try? String(contentsOfFile: "\(packageRoot)/examples/seed/\(name)", encoding: .utf8)) ?? ""
+    }
+    static let pvc = read("pvc.yaml")
+    static let replicaSet = read("replicaset.yaml")
+    /// The headless Service and the StatefulSet, in one file.
+    static let statefulSetWithService = read("statefulset.yaml")
 }
 
 /// Lines of `cairn get` output after the header, split into columns.
@@ -134,7 +52,7 @@ func podNames(_ d: TestDaemon, selector: String) throws -> [String] {
     @Test func statefulSetScaleKeepsAndRebindsClaimsWithData() throws {
         let d = try TestDaemon()
         defer { d.stop() }
-        let file = try manifestFile(SeedManifests.headlessService + "\n---\n" + SeedManifests.statefulSet, in: d.dir)
+        let file = try manifestFile(SeedManifests.statefulSetWithService, in: d.dir)
         let applied = try d.cairn(["apply", "-f", file])
         #expect(applied.status == 0, "\(applied)")
         #expect(applied.stdout == "service/stateful-headless created\nstatefulset.apps/stateful-pvc created\n")
