@@ -7,10 +7,6 @@ bash tools/setup.sh
 swift build
 # The end-to-end tests run the binary that was just built; the node agent's exec tests use it too.
 export CAIRN_BINARY="$PWD/.build/debug/cairn"
-# The end-to-end suite still hangs in its process harness (see the open issue notes); it runs only when
-# asked: CAIRN_E2E=1 bash tools/test.sh
-if [ "${CAIRN_E2E:-0}" = 1 ]; then
-    swift test "$@"
-else
-    swift test --skip CairnEndToEndTests "$@"
-fi
+# Every test that mounts has its own deadline; this outer one only guarantees that CI reports instead of
+# hanging if one of those deadlines is ever wrong.
+timeout --kill-after=30 1800 swift test "$@"

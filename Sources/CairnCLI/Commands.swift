@@ -67,6 +67,7 @@ func fail(_ error: any Error) -> Never {
     var stderr = FileHandle.standardError
     let text: String
     switch error {
+    case let code as ExitCode: exit(code.rawValue)  // the command already said why
     case let s as Status: text = "Error from server (\(s.reason)): \(s.message)"
     case let e as CLIError:
         print("error: \(e.description)", to: &stderr)

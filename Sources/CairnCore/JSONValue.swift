@@ -20,6 +20,25 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// This value without the object key at `path` (components as `presentPaths` gives them: keys,
+    /// and "[i]" for array elements); nil if the path does not lead to an object key.
+    public func removing(_ path: [String]) -> JSONValue? {
+        guard let first = path.first else { return nil }
+        if first.hasPrefix("["), first.hasSuffix("]"), let i = Int(first.dropFirst().dropLast()) {
+            guard case .array(var a) = self, i >= 0, i < a.count, let inner = a[i].removing(Array(path.dropFirst())) else { return nil }
+            a[i] = inner
+            return .array(a)
+        }
+        guard case .object(var o) = self, let child = o[first] else { return nil }
+        if path.count == 1 {
+            o[first] = nil
+        } else {
+            guard let inner = child.removing(Array(path.dropFirst())) else { return nil }
+            o[first] = inner
+        }
+        return .object(o)
+    }
+
     public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
     public var objectValue: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }
     public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }

@@ -45,18 +45,41 @@ public enum ObjectDecoding {
     }
 
     /// Decodes `json` as `type`, reporting every type mismatch and every unknown field.
+    /// A field that fails to decode is set aside and decoding retried, so one bad value does not hide
+    /// the document's other errors (an unknown field next to an invalid quantity is reported too).
     public static func decode<T: KubeObject>(_ type: T.Type, from json: JSONValue) -> Result<T, FieldErrors> {
-        let value: T
-        do {
-            value = try json.decode(T.self)
-        } catch let error as DecodingError {
-            return .failure(FieldErrors([fieldError(error, in: json)]))
-        } catch {
-            return .failure(FieldErrors([FieldError.invalid("", json.typeName, "\(error)")]))
+        var input = json
+        var errors: [FieldError] = []
+        for _ in 0..<64 {
+            do {
+                let value = try input.decode(T.self)
+                errors += unknownFields(input: input, typed: value)
+                return errors.isEmpty ? .success(value) : .failure(FieldErrors(errors))
+            } catch let error as DecodingError {
+                errors.append(fieldError(error, in: json))
+                guard let badPath = prunablePath(error), let pruned = input.removing(badPath), pruned != input else {
+                    return .failure(FieldErrors(errors))
+                }
+                input = pruned
+            } catch {
+                errors.append(FieldError.invalid("", json.typeName, "\(error)"))
+                return .failure(FieldErrors(errors))
+            }
         }
-        let unknown = unknownFields(input: json, typed: value)
-        if !unknown.isEmpty { return .failure(FieldErrors(unknown)) }
-        return .success(value)
+        return .failure(FieldErrors(errors))
+    }
+
+    /// The object key whose value failed to decode, when removing it can let decoding go on: a
+    /// missing required field cannot be set aside, and an array element cannot be removed without
+    /// renumbering the elements after it.
+    static func prunablePath(_ error: DecodingError) -> [String]? {
+        let codingPath: [any CodingKey]
+        switch error {
+        case .typeMismatch(_, let ctx), .dataCorrupted(let ctx): codingPath = ctx.codingPath
+        default: return nil
+        }
+        guard let last = codingPath.last, last.intValue == nil else { return nil }
+        return codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
     }
 
     /// Decodes a document of any served kind.

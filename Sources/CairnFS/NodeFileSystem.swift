@@ -1,4 +1,5 @@
 import CFuse3
+import Dispatch
 import Glibc
 import Logging
 import Synchronization
@@ -233,6 +234,12 @@ public final class NodeFileSystem: @unchecked Sendable {
     /// directory of it is open through the mount (the node agent stops pods and removes their
     /// bind mounts first); detaching an unknown volume does nothing, so a retry is safe.
     public func detach(volumeID: String) throws {
+        // The kernel sends RELEASE after close() has returned, so a pod's last handles may still be
+        // on their way: give them a moment before calling the volume busy.
+        if let (volume, _) = fs.volume(named: volumeID) {
+            let deadline = DispatchTime.now() + .milliseconds(500)
+            while volume.openHandles.load(ordering: .relaxed) > 0 && DispatchTime.now() < deadline { usleep(2_000) }
+        }
         let result: Result<Bool, FileSystemError> = fs.registry.withLock { r in
             guard let (volume, rootID) = r.volumes[volumeID] else { return .success(false) }
             let open = volume.openHandles.load(ordering: .relaxed)

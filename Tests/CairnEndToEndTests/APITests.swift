@@ -43,13 +43,29 @@ import Glibc
         #expect(meta["uid"] as? String != nil)
         #expect((obj["spec"] as? [String: Any])?["storageClassName"] as? String == "standard", "default class applied")
         #expect((meta["finalizers"] as? [String]) == ["kubernetes.io/pvc-protection"])
-        let rv = try #require(meta["resourceVersion"] as? String)
+        // The volume controller annotates a waiting claim once (Cairn's record of its Pending reason);
+        // let it settle so the updates below race only with each other.
+        try d.waitUntil("the WaitForFirstConsumer event") {
+            try d.cairn(["get", "events"]).stdout.contains("WaitForFirstConsumer")
+        }
+        let current = try json(try http(d.socket, "GET", "/api/v1/namespaces/default/persistentvolumeclaims/data").body)
+        _ = try #require((current["metadata"] as? [String: Any])?["resourceVersion"] as? String)
         let again = try http(d.socket, "POST", "/api/v1/namespaces/default/persistentvolumeclaims", body: body)
         #expect(again.status == 409)
         #expect(try json(again.body)["reason"] as? String == "AlreadyExists")
-        // Someone else changes it...
-        let labelled = #"{"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"data","labels":{"a":"b"},"resourceVersion":"\#(rv)"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}}"#
-        #expect(try http(d.socket, "PUT", "/api/v1/namespaces/default/persistentvolumeclaims/data", body: labelled).status == 200)
+        // Someone else changes it (a read-modify-write of the whole object, as `kubectl replace` does)...
+        var edited = current
+        var editedMeta = try #require(edited["metadata"] as? [String: Any])
+        editedMeta["labels"] = ["a": "b"]
+        edited["metadata"] = editedMeta
+        let labelled = String(decoding: try JSONSerialization.data(withJSONObject: edited), as: UTF8.self)
+        let replaced = try http(d.socket, "PUT", "/api/v1/namespaces/default/persistentvolumeclaims/data", body: labelled)
+        #expect(replaced.status == 200, "\(replaced.body)")
+        // A replacement that drops a defaulted field changes an immutable spec, as Kubernetes answers.
+        let partial = #"{"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"data"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}}"#
+        let forbidden = try http(d.socket, "PUT", "/api/v1/namespaces/default/persistentvolumeclaims/data", body: partial)
+        #expect(forbidden.status == 422)
+        #expect((try json(forbidden.body)["message"] as? String)?.contains("spec is immutable after creation") == true)
         // ...so the same resourceVersion is now stale.
         let stale = try http(d.socket, "PUT", "/api/v1/namespaces/default/persistentvolumeclaims/data", body: labelled)
         #expect(stale.status == 409)
@@ -110,8 +126,8 @@ import Glibc
         let r = try d.cairn(["apply", "-f", file])
         #expect(r.status == 1)
         #expect(r.stdout == "")
-        #expect(r.stderr.contains("m.yaml:21:16: PersistentVolumeClaim \"bad\": spec.resources.requests.storage: Invalid value: \"lots\""), "\(r.stderr)")
-        #expect(r.stderr.contains("m.yaml:22:3: PersistentVolumeClaim \"bad\": unknown field \"spec.colour\""), "\(r.stderr)")
+        #expect(r.stderr.contains("m.yaml:19:7: PersistentVolumeClaim \"bad\": spec.resources.requests.storage: Invalid value: \"lots\""), "\(r.stderr)")
+        #expect(r.stderr.contains("m.yaml:20:3: PersistentVolumeClaim \"bad\": unknown field \"spec.colour\""), "\(r.stderr)")
         #expect(r.stderr.contains("no matches for kind \"Deployment\" in version \"apps/v1\""), "\(r.stderr)")
         #expect(try d.cairn(["get", "pvc", "-o", "name"]).stdout == "", "nothing applied")
 

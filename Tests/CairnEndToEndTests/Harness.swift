@@ -210,8 +210,12 @@ func http(_ socketPath: String, _ method: String, _ path: String, body: String? 
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestFailure("socket() failed") }
     defer { close(fd) }
+    // Deadlines both ways: a server that answers early (413 for a huge body) and stops reading must not
+    // leave the test blocked in write(), and one that never answers must not block it in read().
     var tv = timeval(tv_sec: 30, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    var sendTimeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
     var addr = sockaddr_un()
     addr.sun_family = sa_family_t(AF_UNIX)
     withUnsafeMutableBytes(of: &addr.sun_path) { raw in
@@ -230,7 +234,7 @@ func http(_ socketPath: String, _ method: String, _ path: String, body: String? 
     var sent = 0
     while sent < bytes.count {
         let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { break }
+        if n <= 0 { break }  // the server stopped reading: take whatever it answered
         sent += n
     }
     var response = [UInt8]()
