@@ -122,6 +122,7 @@ struct Get: AsyncParsableCommand {
     @Option(name: [.customShort("l"), .customLong("selector")], help: "Label selector, e.g. app=web,tier!=cache.") var selector: String?
     @Option(name: .shortAndLong, help: "Output format: wide, json, yaml or name.") var output: String?
     @Flag(name: [.customShort("A"), .customLong("all-namespaces")], help: "List across all namespaces.") var allNamespaces = false
+    @Flag(name: .customLong("no-headers"), help: "Print table rows without the header line.") var noHeaders = false
 
     func run() async {
         await runClient {
@@ -181,7 +182,7 @@ struct Get: AsyncParsableCommand {
                         header.insert("NAMESPACE", at: 0)
                         rows = zip(typed, rows).map { o, r in [o.metadata.namespace ?? ""] + r }
                     }
-                    outputs.append(Printers.table(header, rows))
+                    outputs.append(Printers.table(header, rows, headers: !noHeaders))
                 }
             }
             switch output {

@@ -5,7 +5,7 @@ import Yams
 /// kubectl's printers: tables with its default columns, YAML, JSON and names.
 public enum Printers {
     /// Columns separated by three spaces, as kubectl's tabwriter does.
-    public static func table(_ header: [String], _ rows: [[String]]) -> String {
+    public static func table(_ header: [String], _ rows: [[String]], headers: Bool = true) -> String {
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         func line(_ cells: [String]) -> String {
@@ -15,7 +15,7 @@ public enum Printers {
             }
             return s
         }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
+        return ((headers ? [line(header)] : []) + rows.map(line)).joined(separator: "\n") + "\n"
     }
 
     public static func age(_ t: Time?, now: Date) -> String {

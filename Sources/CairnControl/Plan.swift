@@ -93,6 +93,24 @@ public enum Action: Sendable {
     case history(HistoryAction, claim: ObjectReference, volume: String?, node: String?, pod: String?, detail: String?)
 }
 
+extension Action {
+    /// One line for logs: what the action does to which object.
+    public var summary: String {
+        func key(_ o: any KubeObject) -> String { "\(type(of: o).kind.rawValue) \(o.metadata.namespace.map { "\($0)/" } ?? "")\(o.name)" }
+        switch self {
+        case .create(let o): return "create \(key(o))"
+        case .update(let o): return "update \(key(o))"
+        case .delete(let kind, let ns, let name, _): return "delete \(kind.rawValue) \(ns.map { "\($0)/" } ?? "")\(name)"
+        case .event(let o, _, let reason, _): return "event \(reason) on \(o.kind ?? "") \(o.name ?? "")"
+        case .provision(let v, let d): return "provision \(v.name) at \(d.path)"
+        case .reclaimDelete(let v, _): return "reclaim (delete) \(v.name)"
+        case .startPod(let p, let m): return "start pod \(p.metadata.namespace ?? "")/\(p.name) with \(m.count) volume(s)"
+        case .stopPod(let p, let m): return "stop pod \(p.metadata.namespace ?? "")/\(p.name) with \(m.count) volume(s)"
+        case .history(let what, let claim, _, _, _, _): return "history \(what.rawValue) \(claim.name ?? "")"
+        }
+    }
+}
+
 public enum EventType: String, Sendable {
     case normal = "Normal"
     case warning = "Warning"

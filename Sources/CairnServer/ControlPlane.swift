@@ -479,6 +479,8 @@ public actor ControlPlane {
             while rounds < 100, !Task.isCancelled {
                 rounds += 1
                 if syncOnce() == 0 { break }
+                // Let waiting API requests in between rounds: a busy controller must not stall clients.
+                await Task.yield()
             }
             if Date().timeIntervalSince(lastPrune) > 60 {
                 pruneEvents()
@@ -487,7 +489,8 @@ public actor ControlPlane {
             }
             // Wait for a kick or a one-second tick, whichever comes first.
             let tick = Task { [weak self] in
-                try? await Task.sleep(for: .seconds(1))
+                // A cancelled tick must not kick: that would start the next round at once, forever.
+                do { try await Task.sleep(for: .seconds(1)) } catch { return }
                 await self?.kick()
             }
             _ = await iterator.next()
@@ -511,7 +514,9 @@ public actor ControlPlane {
             let snapshot = cache.snapshot(now: .now(), localNodes: localNodes)
             let actions = plan(snapshot)
             for action in actions {
-                changes += perform(action, by: name)
+                let changed = perform(action, by: name)
+                if changed > 0 { logger.trace("\(name): \(action.summary)") }
+                changes += changed
             }
         }
         changes += finishNamespaces()
