@@ -16,7 +16,7 @@ ORDERED=${ORDERED:-200}
 CLAIMS=${CLAIMS:-10000}
 CONFIG=${CONFIG:-release}
 
-swift build -c "$CONFIG" --product cairn >/dev/null
+if ! build_log=$(swift build -c "$CONFIG" --product cairn 2>&1); then echo "$build_log" >&2; exit 1; fi
 cairn="$(swift build -c "$CONFIG" --show-bin-path)/cairn"
 work=$(mktemp -d /tmp/cairn-bench.XXXXXX)
 export CAIRN_SOCKET=$work/state/cairn.sock
@@ -152,7 +152,7 @@ EOF
     base=$(median_ms 7 "$cairn" get nodes)
     table=$(median_ms 7 "$cairn" get pvc -n bench)
     json=$(median_ms 7 "$cairn" get pvc -n bench -o json)
-    one=$(median_ms 7 "$cairn" get pvc -n bench claim-05000)
+    one=$(median_ms 7 "$cairn" get pvc -n bench "$(printf claim-%05d $(( (CLAIMS + 1) / 2 )))")
     printf '%-34s %8s ms  (median of 7)\n' "cairn get nodes (baseline)" "$base"
     printf '%-34s %8s ms  (%sx baseline)\n' "cairn get pvc, $CLAIMS claims" "$table" "$(awk -v a="$table" -v b="$base" 'BEGIN { printf "%.1f", a / b }')"
     printf '%-34s %8s ms  (%sx baseline)\n' "cairn get pvc -o json, $CLAIMS" "$json" "$(awk -v a="$json" -v b="$base" 'BEGIN { printf "%.1f", a / b }')"

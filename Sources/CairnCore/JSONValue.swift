@@ -85,22 +85,27 @@ extension JSONValue: Codable {
 extension JSONValue {
     /// Converts any Encodable (a typed object) into a JSONValue tree.
     public init<T: Encodable>(encoding value: T) throws {
-        let data = try JSONCoding.encoder.encode(value)
-        self = try JSONCoding.decoder.decode(JSONValue.self, from: data)
+        if let v = value as? JSONValue { self = v; return }
+        self = try JSONText.parse(JSONCoding.encoder.encode(value))
     }
 
     /// Decodes a typed value from this tree.
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try JSONCoding.decoder.decode(T.self, from: JSONCoding.encoder.encode(self))
+        if let v = self as? T { return v }
+        return try JSONCoding.decoder.decode(T.self, from: Data(JSONText.bytes(self)))
     }
 
     /// Compact JSON text with sorted keys (stable, so equal objects store as equal text).
     public func jsonText() -> String {
-        (try? String(decoding: JSONCoding.encoder.encode(self), as: UTF8.self)) ?? "null"
+        JSONText.string(self)
     }
 
     public static func parse(_ data: Data) throws -> JSONValue {
-        try JSONCoding.decoder.decode(JSONValue.self, from: data)
+        try JSONText.parse(data)
+    }
+
+    public static func parse(_ text: String) throws -> JSONValue {
+        try JSONText.parse(text)
     }
 
     /// Every key path present in this tree whose value is not null, as ["spec", "replicas"], with array

@@ -102,6 +102,16 @@ public enum MountTable {
     /// Whether `path` is a mount point, by mountinfo (so a bind mount of the same filesystem and a
     /// dead FUSE mount, whose stat fails, are both seen).
     public static func isMountPoint(_ path: String) -> Bool {
+        // Cheap answers first, since mountinfo grows with every pod volume and reading it for each
+        // mount would make starting N pods cost N squared: a path that does not exist is not a mount
+        // point, and one on another device than its parent is one. Only the undecided cases (a bind
+        // mount within one filesystem, a dead FUSE mount) read mountinfo.
+        var st = Glibc.stat()
+        if lstat(path, &st) != 0 {
+            if errno == ENOENT { return false }
+        } else if let parent = Sys.lstatPath(Sys.parentPath(Sys.lexicallyNormalized(path))), parent.st_dev != st.st_dev {
+            return true
+        }
         let canonical = Sys.canonical(path)
         return mounts().contains { $0.mountPoint == canonical }
     }

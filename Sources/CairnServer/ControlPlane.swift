@@ -469,6 +469,10 @@ public actor ControlPlane {
 
     public func kick() { kickContinuation?.yield() }
 
+    /// Most actions one store transaction holds: enough to make commits rare, few enough that an API
+    /// request waiting for the actor is not held up for long.
+    static let actionsPerCommit = 250
+
     /// Runs the controllers until cancelled: after every change, and at least once a second.
     public func runControllers() async {
         guard let kicks else { return }
@@ -513,10 +517,28 @@ public actor ControlPlane {
         for (name, plan) in planners {
             let snapshot = cache.snapshot(now: .now(), localNodes: localNodes)
             let actions = plan(snapshot)
-            for action in actions {
-                let changed = perform(action, by: name)
-                if changed > 0 { logger.trace("\(name): \(action.summary)") }
-                changes += changed
+            // Group commit: a controller's actions share transactions (one fsync per batch, not per
+            // object). A crash loses at most the open batch, which the next sync plans again; the cache
+            // runs ahead of the store only until the commit, and is reloaded if a commit fails.
+            var start = 0
+            while start < actions.count {
+                let chunk = actions[start..<min(start + Self.actionsPerCommit, actions.count)]
+                start += chunk.count
+                var made = 0
+                do {
+                    try store.batch {
+                        for action in chunk {
+                            let changed = perform(action, by: name)
+                            if changed > 0 { logger.trace("\(name): \(action.summary)") }
+                            made += changed
+                        }
+                    }
+                    changes += made
+                } catch {
+                    logger.error("\(name): committing \(chunk.count) actions failed: \(error); reloading state from the store")
+                    do { try loadCache() } catch { logger.critical("reloading the store failed: \(error)") }
+                    changes += 1
+                }
             }
         }
         changes += finishNamespaces()

@@ -42,7 +42,7 @@ public struct StoredObject: Sendable, Hashable {
     /// The body as a tree; throws `StoreError.corrupt` if the stored text is not JSON.
     public func decodedBody() throws -> JSONValue {
         do {
-            return try JSONValue.parse(Data(json.utf8))
+            return try JSONValue.parse(json)
         } catch {
             throw StoreError.corrupt("stored body of \(key) is not valid JSON: \(error)")
         }

@@ -1,13 +1,18 @@
 import CairnCore
 import Foundation
 import GRDB
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Cairn's durable state: one SQLite file in the daemon's state directory.
 ///
 /// Thread safety: `Store` is shared by every task of the daemon. `read` runs on one of several reader
 /// connections and sees a consistent snapshot (WAL), so it never waits for a write; `write` calls run one
 /// at a time, each as one transaction. Both block the calling thread: call them off an event loop.
-/// Neither may be called from inside the closure of another (GRDB refuses reentrant access).
+/// Neither may be called from inside the closure of another (GRDB refuses reentrant access), except
+/// inside `batch`, which they join.
 public final class Store: Sendable {
     private let database: any DatabaseWriter
 
@@ -52,9 +57,40 @@ public final class Store: Sendable {
         }
     }
 
-    /// Runs `body` with a consistent snapshot of the store.
+    /// The transaction `batch` holds open, and the thread it belongs to.
+    private struct OpenBatch: @unchecked Sendable {
+        var thread: pthread_t
+        var db: Database  // used only on `thread`, inside the writer's closure
+    }
+    private let openBatch = Mutex<OpenBatch?>(nil)
+
+    /// The open batch's connection, if the calling thread is the one running it.
+    private func batchDatabase() -> Database? {
+        openBatch.withLock { b in b.flatMap { pthread_equal($0.thread, pthread_self()) != 0 ? $0.db : nil } }
+    }
+
+    /// Runs `body` as one transaction that every `write` (and `read`) made from it on this thread joins,
+    /// each write in a savepoint of its own, so a failing write undoes only itself. Many writes then
+    /// cost one commit (one fsync with synchronous=FULL) instead of one each: the controllers use it
+    /// for the actions of one sync. If the commit fails, nothing of the batch is stored.
+    @discardableResult
+    public func batch<T>(_ body: () throws -> T) throws -> T {
+        if batchDatabase() != nil { return try body() }
+        do {
+            return try database.write { db in
+                openBatch.withLock { $0 = OpenBatch(thread: pthread_self(), db: db) }
+                defer { openBatch.withLock { $0 = nil } }
+                return try body()
+            }
+        } catch {
+            throw Store.storeError(error, while: "writing \(path ?? "the in-memory store")")
+        }
+    }
+
+    /// Runs `body` with a consistent snapshot of the store (inside a batch: the batch's own view).
     @discardableResult
     public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {
+        if let db = batchDatabase() { return try body(StoreReader(db: db)) }
         do {
             return try database.read { db in try body(StoreReader(db: db)) }
         } catch {
@@ -66,6 +102,18 @@ public final class Store: Sendable {
     /// throws (the error is rethrown as it was).
     @discardableResult
     public func write<T>(_ body: (StoreWriter) throws -> T) throws -> T {
+        if let db = batchDatabase() {
+            var result: T?
+            do {
+                try db.inSavepoint {
+                    result = try body(StoreWriter(db: db))
+                    return .commit
+                }
+            } catch {
+                throw Store.storeError(error, while: "writing \(path ?? "the in-memory store")")
+            }
+            return result!
+        }
         do {
             return try database.write { db in try body(StoreWriter(db: db)) }
         } catch {

@@ -237,17 +237,13 @@ public struct StoreWriter {
     }
 
     private func encode(_ root: [String: JSONValue], _ key: ObjectKey) throws -> String {
-        do {
-            return String(decoding: try JSONCoding.encoder.encode(JSONValue.object(root)), as: UTF8.self)
-        } catch {
-            throw StoreError.invariant("\(key) cannot be written as JSON: \(error)")
-        }
+        JSONText.string(.object(root))
     }
 
     private func canonical(_ value: JSONValue?) -> String {
         guard let value, value != .null else { return "null" }
         // Through text and back, so that 1 and 1.0 (or a tree and its re-parsed text) compare equal.
-        return (try? JSONValue.parse(Data(value.jsonText().utf8)).jsonText()) ?? value.jsonText()
+        return (try? JSONValue.parse(value.jsonText()).jsonText()) ?? value.jsonText()
     }
 
     private func storedGeneration(_ meta: [String: JSONValue]) -> Int64 {
