@@ -478,17 +478,26 @@ public actor ControlPlane {
         guard let kicks else { return }
         var lastPrune = Date()
         var iterator = kicks.makeAsyncIterator()
+        let clock = ContinuousClock()
+        var lastSync = Duration.zero
+        // A pause after each sync, as long as half the sync took: API requests get the actor in
+        // between, and a burst of writes (an apply of thousands of objects) is met by one sync per
+        // pause rather than one per write, each of which walks every object.
+        func breather() -> Duration { min(max(lastSync / 2, .milliseconds(1)), .milliseconds(250)) }
         while !Task.isCancelled {
             var rounds = 0
             while rounds < 100, !Task.isCancelled {
                 rounds += 1
-                if syncOnce() == 0 { break }
-                // Let waiting API requests in between rounds: a busy controller must not stall clients.
-                await Task.yield()
+                let start = clock.now
+                let changes = syncOnce()
+                lastSync = clock.now - start
+                if changes == 0 { break }
+                try? await Task.sleep(for: breather())
             }
             if Date().timeIntervalSince(lastPrune) > 60 {
                 pruneEvents()
                 recordUsage()
+                sweepOrphanDirectories(reportKept: false)
                 lastPrune = Date()
             }
             // Wait for a kick or a one-second tick, whichever comes first.
@@ -499,6 +508,7 @@ public actor ControlPlane {
             }
             _ = await iterator.next()
             tick.cancel()
+            try? await Task.sleep(for: breather())
         }
     }
 
@@ -774,6 +784,21 @@ public actor ControlPlane {
 
     /// Marks every pod on this host's nodes as not ready: after a restart their volumes must be mounted
     /// again before they report Ready (the node agent does it at the next sync).
+    /// Removes empty volume directories that no PersistentVolume names (see
+    /// NodeAgent.sweepOrphanDirectories); run when every write so far is committed.
+    public func sweepOrphanDirectories(reportKept: Bool) {
+        var known = Set<String>()
+        for pv in cache.all(PersistentVolume.self) {
+            guard let path = pv.spec.local?.path else { continue }
+            known.insert(String(path.split(separator: "/").last ?? ""))
+        }
+        let (removed, kept) = agent.sweepOrphanDirectories(known: known)
+        for r in removed { logger.notice("removed empty volume directory \(r): no PersistentVolume names it (left by an interrupted provisioning)") }
+        if reportKept {
+            for k in kept { logger.info("volume directory \(k) belongs to no PersistentVolume and holds data; kept (remove it by hand if it is not wanted)") }
+        }
+    }
+
     public func markLocalPodsNotReady() {
         for var pod in cache.all(Pod.self) where pod.spec.nodeName.map(localNodes.contains) == true && pod.phase == "Running" {
             let now = Time.now()

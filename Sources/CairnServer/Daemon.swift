@@ -59,6 +59,7 @@ public enum Daemon {
         try await plane.loadCache()
         try await bootstrap(plane, config: config, logger: logger)
         await plane.markLocalPodsNotReady()
+        await plane.sweepOrphanDirectories(reportKept: true)
 
         let handler = APIHandler(plane: plane, views: Views(plane: plane, agent: agent))
         var services: [any ServiceLifecycle.Service] = [

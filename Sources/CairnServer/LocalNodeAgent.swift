@@ -54,6 +54,18 @@ public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
         }
     }
 
+    public func sweepOrphanDirectories(known: Set<String>) -> (removed: [String], kept: [String]) {
+        var removed: [String] = [], kept: [String] = []
+        for node in nodes.values.sorted(by: { $0.name < $1.name }) {
+            for name in VolumeDirectory.orphans(dataRoot: node.dataRoot, known: known) {
+                // rmdir removes only an empty directory and never follows a symlink.
+                if rmdir("\(node.dataRoot)/\(name)") == 0 { removed.append("\(node.name):\(name)") }
+                else { kept.append("\(node.name):\(name)") }
+            }
+        }
+        return (removed, kept)
+    }
+
     /// Unmounts every pod volume and every node filesystem.
     public func shutdown() {
         for m in layout.mountedPodVolumes() {

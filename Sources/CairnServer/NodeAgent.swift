@@ -17,6 +17,11 @@ public protocol NodeAgent: Sendable {
     func fingerprint(path: String, deep: Bool) throws -> VolumeFingerprint
     /// Where a pod's volume is mounted on the host.
     func hostPath(namespace: String, pod: String, volume: String) -> String
+    /// Removes volume directories (`pvc-*` under a data root) that no volume names and that are
+    /// empty: what a crash between creating a directory and committing its PersistentVolume leaves.
+    /// A directory with anything in it is kept (a Retain volume whose PV was deleted by hand keeps its
+    /// data); returns what was removed and what was kept, as "node:name".
+    func sweepOrphanDirectories(known: Set<String>) -> (removed: [String], kept: [String])
 }
 
 /// What Cairn records about a volume's contents when its pod leaves.

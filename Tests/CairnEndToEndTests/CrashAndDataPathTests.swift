@@ -85,22 +85,30 @@ import Glibc
         let r = try d.cairn(["exec", "db-1", "--", "cat", "/var/lib/data/row"])
         #expect(r.stdout == "committed\n", "\(r)")
 
-        // Crash again in the middle of a scale-up, then converge.
-        _ = try d.cairn(["scale", "sts", "db", "--replicas=4"])
-        usleep(150_000)
-        d.crash()
-        try d.start()
-        for i in 0..<4 { try d.waitUntil("db-\(i) Running after second restart") { try podPhase(d, "db-\(i)") == "Running/True" } }
-        let claims = try d.cairn(["get", "pvc", "-o", "name"]).stdout.split(separator: "\n")
-        #expect(claims.count == 4)
-        let volumes = try d.cairn(["get", "pv", "-o", "name"]).stdout.split(separator: "\n")
-        #expect(volumes.count == 4)
-        // Every volume directory exists exactly once per claim.
-        var dirs = 0
-        for n in ["k8s-node1", "k8s-node2"] {
-            dirs += ((try? FileManager.default.contentsOfDirectory(atPath: "\(d.dir)/data/\(n)")) ?? []).filter { $0.hasPrefix("pvc-") }.count
+        // Crash again in the middle of scale-ups, at different moments (claims created, volumes being
+        // provisioned, pods being mounted), then converge each time.
+        for (replicas, delay) in [(4, 150_000), (6, 20_000), (8, 60_000), (9, 300_000)] as [(Int, UInt32)] {
+            _ = try d.cairn(["scale", "sts", "db", "--replicas=\(replicas)"])
+            usleep(delay)
+            d.crash()
+            try d.start()
+            for i in 0..<replicas {
+                try d.waitUntil("db-\(i) Running after a crash during the scale-up to \(replicas)") { try podPhase(d, "db-\(i)") == "Running/True" }
+            }
+            let claims = try d.cairn(["get", "pvc", "-o", "name"]).stdout.split(separator: "\n")
+            #expect(claims.count == replicas)
+            let volumes = try d.cairn(["get", "pv", "-o", "name"]).stdout.split(separator: "\n")
+            #expect(volumes.count == replicas)
+            // Every volume directory exists exactly once per claim: one an interrupted provisioning
+            // left behind is swept at start.
+            var dirs = 0
+            for n in ["k8s-node1", "k8s-node2"] {
+                dirs += ((try? FileManager.default.contentsOfDirectory(atPath: "\(d.dir)/data/\(n)")) ?? []).filter { $0.hasPrefix("pvc-") }.count
+            }
+            #expect(dirs == replicas, "volume directories after the crash during the scale-up to \(replicas)")
         }
-        #expect(dirs == 4)
+        let r2 = try d.cairn(["exec", "db-1", "--", "cat", "/var/lib/data/row"])
+        #expect(r2.stdout == "committed\n", "\(r2)")
     }
 
     /// Deleting a claim of a Delete class removes its directory; a Retain class leaves it Released.
