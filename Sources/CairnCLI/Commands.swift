@@ -96,10 +96,21 @@ func resolveKinds(_ words: String) throws -> [Kind] {
     }
 }
 
+/// The objects of a list answer, or the one object of a get, decoded straight from the response
+/// bytes (a list of ten thousand claims is one decoder pass, not ten thousand).
 func decodeObjects(_ data: Data, kind: Kind) throws -> [any KubeObject] {
-    let json = try JSONValue.parse(data)
-    let items = json["items"]?.arrayValue ?? [json]
-    return try items.map { try decodeErased(kind.objectType, $0) }
+    try decodeList(kind.objectType, data)
+}
+
+private struct ListEnvelope<T: Decodable>: Decodable {
+    var kind: String?
+    var items: [T]?
+}
+
+private func decodeList<T: KubeObject>(_ type: T.Type, _ data: Data) throws -> [any KubeObject] {
+    let envelope = try JSONCoding.decoder.decode(ListEnvelope<T>.self, from: data)
+    if envelope.kind?.hasSuffix("List") == true { return envelope.items ?? [] }
+    return [try JSONCoding.decoder.decode(T.self, from: data)]
 }
 
 private func decodeErased<T: KubeObject>(_ type: T.Type, _ json: JSONValue) throws -> any KubeObject {
@@ -164,9 +175,12 @@ struct Get: AsyncParsableCommand {
                     }
                     var typed: [any KubeObject] = []
                     for d in objects {
-                        typed += try decodeObjects(d, kind: kind)
-                        let json = try JSONValue.parse(d)
-                        jsonItems += json["items"]?.arrayValue ?? [json]
+                        if output == "json" || output == "yaml" {
+                            let json = try JSONValue.parse(d)
+                            jsonItems += json["items"]?.arrayValue ?? [json]
+                        } else {
+                            typed += try decodeObjects(d, kind: kind)
+                        }
                     }
                     if output == "json" || output == "yaml" { continue }
                     if output == "name" {
@@ -192,8 +206,7 @@ struct Get: AsyncParsableCommand {
                     : .object(["apiVersion": .string("v1"), "kind": .string("List"), "items": .array(jsonItems),
                                "metadata": .object(["resourceVersion": .string("")])])
                 if output == "json" {
-                    let data = try JSONCoding.prettyEncoder.encode(value)
-                    print(String(decoding: data, as: UTF8.self))
+                    print(JSONText.pretty(value), terminator: "")
                 } else {
                     print(Printers.yaml(value), terminator: "")
                 }

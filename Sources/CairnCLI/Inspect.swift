@@ -30,7 +30,7 @@ struct Bindings: AsyncParsableCommand {
             let data = try await client.withClient { try await $0.call("GET", "/cairn/v1/bindings", query: query) }
             if output == "json" {
                 let v = try JSONValue.parse(data)
-                print(String(decoding: try JSONCoding.prettyEncoder.encode(v), as: UTF8.self))
+                print(JSONText.pretty(try JSONValue(encoding: v)), terminator: "")
                 return
             }
             if let o = output { throw CLIError("unknown output format \"\(o)\"; bindings prints a table or json") }
@@ -86,7 +86,7 @@ struct Verify: AsyncParsableCommand {
                 }
                 let report = try JSONCoding.decoder.decode(RetentionReport.self, from: data)
                 if output == "json" {
-                    print(String(decoding: try JSONCoding.prettyEncoder.encode(report), as: UTF8.self))
+                    print(JSONText.pretty(try JSONValue(encoding: report)), terminator: "")
                 } else {
                     let rows = report.items.map { r in
                         [r.claim, r.verdict.uppercased() == "OK" ? "OK" : r.verdict.uppercased(), r.phase ?? "-", r.volume ?? "-",

@@ -13,6 +13,9 @@ public final class CairnClient: Sendable {
         self.socketPath = socketPath
         var config = HTTPClient.Configuration()
         config.timeout = .init(connect: .seconds(1), read: .seconds(120))
+        // Room for `cairn apply`'s concurrent requests: a request waiting for a pooled connection
+        // longer than the connect timeout would fail as if the daemon were not there.
+        config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 

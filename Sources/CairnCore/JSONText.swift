@@ -242,6 +242,47 @@ public enum JSONText {
         String(decoding: bytes(value), as: UTF8.self)
     }
 
+    /// Indented JSON as `kubectl -o json` prints it: four spaces per level, `"key": value`, keys
+    /// sorted, empty objects and arrays as `{}` and `[]`, and a final newline.
+    public static func pretty(_ value: JSONValue) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        writePretty(value, indent: 0, to: &out)
+        out.append(0x0A)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func writePretty(_ value: JSONValue, indent: Int, to out: inout [UInt8]) {
+        func newline(_ level: Int) {
+            out.append(0x0A)
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: level * 4))
+        }
+        switch value {
+        case .array(let a) where !a.isEmpty:
+            out.append(UInt8(ascii: "["))
+            for (i, v) in a.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                writePretty(v, indent: indent + 1, to: &out)
+            }
+            newline(indent)
+            out.append(UInt8(ascii: "]"))
+        case .object(let o) where !o.isEmpty:
+            out.append(UInt8(ascii: "{"))
+            for (i, key) in o.keys.sorted().enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                writeString(key, to: &out)
+                out.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
+                writePretty(o[key]!, indent: indent + 1, to: &out)
+            }
+            newline(indent)
+            out.append(UInt8(ascii: "}"))
+        default:
+            write(value, to: &out)
+        }
+    }
+
     static func write(_ value: JSONValue, to out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])

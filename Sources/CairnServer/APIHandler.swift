@@ -46,6 +46,8 @@ public struct APIHandler: Sendable {
     }
 
     public func handle(_ request: APIRequest) async -> APIResponse {
+        plane.requestsInFlight.add(1, ordering: .relaxed)
+        defer { plane.requestsInFlight.subtract(1, ordering: .relaxed) }
         do {
             return try await route(request)
         } catch let s as Status {

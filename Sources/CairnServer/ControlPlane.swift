@@ -3,6 +3,7 @@ import CairnCore
 import CairnStore
 import Foundation
 import Logging
+import Synchronization
 
 /// The API server and the controller manager in one actor: every write, from a client or a controller,
 /// goes through here, into SQLite and then into the typed cache the controllers plan from.
@@ -15,6 +16,9 @@ public actor ControlPlane {
     var cache = ObjectCache()
     /// Event aggregation: "<involved uid>|<reason>|<message>" -> event key.
     var eventIndex: [String: (namespace: String, name: String)] = [:]
+    /// API requests being served right now (counted outside the actor, so the controller loop can
+    /// tell whether a client is waiting for it).
+    nonisolated let requestsInFlight = Atomic<Int>(0)
     private var kickContinuation: AsyncStream<Void>.Continuation?
     private var kicks: AsyncStream<Void>?
 
@@ -480,10 +484,11 @@ public actor ControlPlane {
         var iterator = kicks.makeAsyncIterator()
         let clock = ContinuousClock()
         var lastSync = Duration.zero
-        // A pause after each sync, as long as half the sync took: API requests get the actor in
-        // between, and a burst of writes (an apply of thousands of objects) is met by one sync per
-        // pause rather than one per write, each of which walks every object.
-        func breather() -> Duration { min(max(lastSync / 2, .milliseconds(1)), .milliseconds(250)) }
+        // While clients are waiting, a pause after each sync as long as the sync took: API requests
+        // get at least half of the actor's time, and a burst of writes (an apply of thousands of
+        // objects) is met by one sync per pause rather than one per write, each of which walks every
+        // object. With nobody waiting the controllers run flat out.
+
         while !Task.isCancelled {
             var rounds = 0
             while rounds < 100, !Task.isCancelled {
@@ -492,7 +497,7 @@ public actor ControlPlane {
                 let changes = syncOnce()
                 lastSync = clock.now - start
                 if changes == 0 { break }
-                try? await Task.sleep(for: breather())
+                await breathe(after: lastSync)
             }
             if Date().timeIntervalSince(lastPrune) > 60 {
                 pruneEvents()
@@ -508,7 +513,16 @@ public actor ControlPlane {
             }
             _ = await iterator.next()
             tick.cancel()
-            try? await Task.sleep(for: breather())
+            await breathe(after: lastSync)
+        }
+    }
+
+    /// See runControllers.
+    private func breathe(after lastSync: Duration) async {
+        if requestsInFlight.load(ordering: .relaxed) > 0 {
+            try? await Task.sleep(for: min(max(lastSync, .milliseconds(1)), .milliseconds(250)))
+        } else {
+            await Task.yield()
         }
     }
 
