@@ -192,6 +192,34 @@ import Glibc
         #expect(nf.stderr == "Error from server (NotFound): persistentvolumeclaims \"nope\" not found\n")
     }
 
+    /// `--listen` serves the same API over TCP, only to requests that carry the bearer token.
+    @Test func tcpListenerRequiresTheBearerToken() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-e2e-token-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tokenFile = "\(dir)/token"
+        try "s3cret-token\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let port = 20_000 + Int(getpid() % 20_000)
+        let d = try TestDaemon(extraArgs: ["--listen", "127.0.0.1:\(port)", "--token-file", tokenFile])
+        defer { d.stop() }
+        let address = "127.0.0.1:\(port)"
+        var anonymous = try http(address, "GET", "/api/v1/nodes")
+        for _ in 0..<50 where anonymous.status == 0 {
+            usleep(100_000)
+            anonymous = try http(address, "GET", "/api/v1/nodes")
+        }
+        #expect(anonymous.status == 401)
+        #expect(try json(anonymous.body)["reason"] as? String == "Unauthorized")
+        #expect(try http(address, "GET", "/api/v1/nodes", headers: ["Authorization": "Bearer wrong"]).status == 401)
+        let authorized = try http(address, "GET", "/api/v1/nodes", headers: ["Authorization": "Bearer s3cret-token"])
+        #expect(authorized.status == 200)
+        #expect(try json(authorized.body)["kind"] as? String == "NodeList")
+        // The Unix socket needs no token (its mode, 0600, is the access control).
+        #expect(try http(d.socket, "GET", "/api/v1/nodes").status == 200)
+        var st = stat()
+        #expect(stat(d.socket, &st) == 0 && st.st_mode & 0o777 == 0o600)
+    }
+
     @Test func clientReportsAMissingDaemonQuickly() throws {
         let start = Date()
         let r = try run(cairnBinary, ["get", "pods", "--socket", "/tmp/cairn-no-such-dir/cairn.sock"], timeout: 10)

@@ -204,10 +204,12 @@ func manifestFile(_ text: String, in dir: String, name: String = "m.yaml") throw
     return path
 }
 
-/// A whole HTTP/1.1 exchange over the daemon's Unix socket, for API tests that need raw requests.
+/// A whole HTTP/1.1 exchange over the daemon's Unix socket (or, for an address "127.0.0.1:PORT", over
+/// TCP), for API tests that need raw requests.
 func http(_ socketPath: String, _ method: String, _ path: String, body: String? = nil,
-          contentType: String = "application/json") throws -> (status: Int, body: String) {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+          contentType: String = "application/json", headers: [String: String] = [:]) throws -> (status: Int, body: String) {
+    let tcpPort = socketPath.hasPrefix("127.0.0.1:") ? UInt16(socketPath.dropFirst("127.0.0.1:".count)) : nil
+    let fd = socket(tcpPort == nil ? AF_UNIX : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestFailure("socket() failed") }
     defer { close(fd) }
     // Deadlines both ways: a server that answers early (413 for a huge body) and stops reading must not
@@ -216,18 +218,30 @@ func http(_ socketPath: String, _ method: String, _ path: String, body: String? 
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     var sendTimeout = timeval(tv_sec: 5, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
-    var addr = sockaddr_un()
-    addr.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-        let bytes = Array(socketPath.utf8)
-        for (i, b) in bytes.enumerated() where i < raw.count - 1 { raw[i] = b }
-    }
-    let ok = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    let ok: Int32
+    if let tcpPort {
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = tcpPort.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+    } else {
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            let bytes = Array(socketPath.utf8)
+            for (i, b) in bytes.enumerated() where i < raw.count - 1 { raw[i] = b }
+        }
+        ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
     }
     guard ok == 0 else { throw TestFailure("connect(\(socketPath)) failed: \(String(cString: strerror(errno)))") }
     let payload = body.map { Array($0.utf8) } ?? []
     var request = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+    for (name, value) in headers.sorted(by: { $0.key < $1.key }) { request += "\(name): \(value)\r\n" }
     if body != nil { request += "Content-Type: \(contentType)\r\nContent-Length: \(payload.count)\r\n" }
     request += "\r\n"
     let bytes = Array(request.utf8) + payload
