@@ -67,6 +67,6 @@ run apply -f examples/seed/replicaset.yaml
 sleep 2
 run get pods -l type=web2
 run get events --namespace default | grep -E "REASON|FailedScheduling" || true
-run describe pvc replica-pvc1 | sed -n '1,20p'
+run describe pvc replica-pvc1 | sed -n '1,26p'
 
 step "Done; stopping the daemon (volumes are unmounted, data stays under $demo/data until cleanup)"
