@@ -11,7 +11,8 @@ public enum Printers {
         func line(_ cells: [String]) -> String {
             var s = ""
             for (i, c) in cells.enumerated() {
-                if i == cells.count - 1 { s += c } else { s += c.padding(toLength: widths[i] + 3, withPad: " ", startingAt: 0) }
+                s += c
+                if i < cells.count - 1 { s += String(repeating: " ", count: max(widths[i] + 3 - c.count, 0)) }
             }
             return s
         }
