@@ -199,7 +199,7 @@ import Glibc
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let tokenFile = "\(dir)/token"
         try "s3cret-token\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        let port = 20_000 + Int(getpid() % 20_000)
+        let port = try freeTCPPort()
         let d = try TestDaemon(extraArgs: ["--listen", "127.0.0.1:\(port)", "--token-file", tokenFile])
         defer { d.stop() }
         let address = "127.0.0.1:\(port)"
