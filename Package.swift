@@ -70,9 +70,9 @@ let package = Package(
         .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore", "CairnManifest"]),
         .testTarget(name: "CairnControlTests", dependencies: ["CairnCore", "CairnControl"]),
         .testTarget(name: "CairnStoreTests", dependencies: ["CairnCore", "CairnStore"]),
-        .testTarget(name: "CairnFSTests", dependencies: ["CairnFS"]),
+        .testTarget(name: "CairnFSTests", dependencies: ["CairnFS", "CairnNode"]),
         .testTarget(name: "CairnNodeTests", dependencies: ["CairnNode"]),
-        .testTarget(name: "CairnEndToEndTests", dependencies: ["CairnCore"]),
+        .testTarget(name: "CairnEndToEndTests", dependencies: ["CairnCore", "CairnNode"]),
     ],
     swiftLanguageModes: [.v6]
 )

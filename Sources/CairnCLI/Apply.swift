@@ -164,36 +164,30 @@ struct Apply: AsyncParsableCommand {
                 while end < docs.count, docs[end].kind == docs[start].kind { end += 1 }
             }
             let run = Array(docs[start..<end])
-            if run.count == 1 {
-                let value = try await body(run[0])
-                deliver(value)
-                results.append(value)
-            } else {
-                var slots = [T?](repeating: nil, count: run.count)
-                var delivered = 0
-                try await withThrowingTaskGroup(of: (Int, T).self) { group in
-                    var next = 0
-                    while next < min(8, run.count) {
-                        let i = next, doc = run[i]
-                        group.addTask { (i, try await body(doc)) }
+            var slots = [T?](repeating: nil, count: run.count)
+            var delivered = 0
+            try await withThrowingTaskGroup(of: (Int, T).self) { group in
+                var next = 0
+                while next < min(8, run.count) {
+                    let i = next, doc = run[i]
+                    group.addTask { (i, try await body(doc)) }
+                    next += 1
+                }
+                while let (i, value) = try await group.next() {
+                    slots[i] = value
+                    // Hand results over in manifest order, as soon as all earlier ones are in.
+                    while delivered < run.count, let ready = slots[delivered] {
+                        deliver(ready)
+                        delivered += 1
+                    }
+                    if next < run.count {
+                        let j = next, doc = run[j]
+                        group.addTask { (j, try await body(doc)) }
                         next += 1
                     }
-                    while let (i, value) = try await group.next() {
-                        slots[i] = value
-                        // Hand results over in manifest order, as soon as all earlier ones are in.
-                        while delivered < run.count, let ready = slots[delivered] {
-                            deliver(ready)
-                            delivered += 1
-                        }
-                        if next < run.count {
-                            let j = next, doc = run[j]
-                            group.addTask { (j, try await body(doc)) }
-                            next += 1
-                        }
-                    }
                 }
-                results += slots.map { $0! }
             }
+            results += slots.map { $0! }
             start = end
         }
         return results

@@ -113,10 +113,6 @@ private func decodeList<T: KubeObject>(_ type: T.Type, _ data: Data) throws -> [
     return [try JSONCoding.decoder.decode(T.self, from: data)]
 }
 
-private func decodeErased<T: KubeObject>(_ type: T.Type, _ json: JSONValue) throws -> any KubeObject {
-    try json.decode(T.self)
-}
-
 func resourceName(_ kind: Kind) -> String {
     kind.group.isEmpty ? kind.singular : "\(kind.singular).\(kind.group)"
 }

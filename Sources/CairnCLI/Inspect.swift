@@ -30,7 +30,7 @@ struct Bindings: AsyncParsableCommand {
             let data = try await client.withClient { try await $0.call("GET", "/cairn/v1/bindings", query: query) }
             if output == "json" {
                 let v = try JSONValue.parse(data)
-                print(JSONText.pretty(try JSONValue(encoding: v)), terminator: "")
+                print(JSONText.pretty(v), terminator: "")
                 return
             }
             if let o = output { throw CLIError("unknown output format \"\(o)\"; bindings prints a table or json") }

@@ -137,10 +137,5 @@ public enum JSONCoding {
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return e
     }
-    public static var prettyEncoder: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return e
-    }
     public static var decoder: JSONDecoder { JSONDecoder() }
 }

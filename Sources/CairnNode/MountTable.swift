@@ -99,8 +99,8 @@ public enum MountTable {
         return value <= 255 ? UInt8(value) : nil
     }
 
-    /// Whether `path` is a mount point, by mountinfo (so a bind mount of the same filesystem and a
-    /// dead FUSE mount, whose stat fails, are both seen).
+    /// Whether `path` is a mount point: by device numbers when they decide it, else by mountinfo (so a
+    /// bind mount of the same filesystem and a dead FUSE mount, whose stat fails, are both seen).
     public static func isMountPoint(_ path: String) -> Bool {
         // Cheap answers first, since mountinfo grows with every pod volume and reading it for each
         // mount would make starting N pods cost N squared: a path that does not exist is not a mount

@@ -484,11 +484,6 @@ public actor ControlPlane {
         var iterator = kicks.makeAsyncIterator()
         let clock = ContinuousClock()
         var lastSync = Duration.zero
-        // While clients are waiting, a pause after each sync as long as the sync took: API requests
-        // get at least half of the actor's time, and a burst of writes (an apply of thousands of
-        // objects) is met by one sync per pause rather than one per write, each of which walks every
-        // object. With nobody waiting the controllers run flat out.
-
         while !Task.isCancelled {
             var rounds = 0
             while rounds < 100, !Task.isCancelled {
@@ -517,7 +512,10 @@ public actor ControlPlane {
         }
     }
 
-    /// See runControllers.
+    /// While clients are waiting, a pause after a sync as long as the sync took: API requests get at
+    /// least half of the actor's time, and a burst of writes (an apply of thousands of objects) is met
+    /// by one sync per pause rather than one per write, each of which walks every object. With nobody
+    /// waiting the controllers run flat out.
     private func breathe(after lastSync: Duration) async {
         if requestsInFlight.load(ordering: .relaxed) > 0 {
             try? await Task.sleep(for: min(max(lastSync, .milliseconds(1)), .milliseconds(250)))
@@ -796,8 +794,6 @@ public actor ControlPlane {
         }
     }
 
-    /// Marks every pod on this host's nodes as not ready: after a restart their volumes must be mounted
-    /// again before they report Ready (the node agent does it at the next sync).
     /// Removes empty volume directories that no PersistentVolume names (see
     /// NodeAgent.sweepOrphanDirectories); run when every write so far is committed.
     public func sweepOrphanDirectories(reportKept: Bool) {
@@ -813,6 +809,8 @@ public actor ControlPlane {
         }
     }
 
+    /// Marks every pod on this host's nodes as not ready: after a restart their volumes must be mounted
+    /// again before they report Ready (the node agent does it at the next sync).
     public func markLocalPodsNotReady() {
         for var pod in cache.all(Pod.self) where pod.spec.nodeName.map(localNodes.contains) == true && pod.phase == "Running" {
             let now = Time.now()

@@ -56,7 +56,7 @@ public struct StoreWriter {
             let version = try takeResourceVersion()
             meta["resourceVersion"] = .string(String(version))
             root["metadata"] = .object(meta)
-            let json = try encode(root, key)
+            let json = encode(root)
             try storeRow(key, uid: uid, version: version, json: json, root: root, insert: true)
             return StoredObject(key: key, uid: uid, resourceVersion: version, json: json)
         }
@@ -95,12 +95,12 @@ public struct StoreWriter {
             // No-op check: the body as it would be stored under the old resourceVersion.
             meta["resourceVersion"] = .string(String(stored.resourceVersion))
             root["metadata"] = .object(meta)
-            if try encode(root, key) == stored.json { return stored }
+            if encode(root) == stored.json { return stored }
 
             let version = try takeResourceVersion()
             meta["resourceVersion"] = .string(String(version))
             root["metadata"] = .object(meta)
-            let json = try encode(root, key)
+            let json = encode(root)
             try storeRow(key, uid: stored.uid, version: version, json: json, root: root, insert: false)
             return StoredObject(key: key, uid: stored.uid, resourceVersion: version, json: json)
         }
@@ -236,14 +236,15 @@ public struct StoreWriter {
         return value
     }
 
-    private func encode(_ root: [String: JSONValue], _ key: ObjectKey) throws -> String {
+    private func encode(_ root: [String: JSONValue]) -> String {
         JSONText.string(.object(root))
     }
 
     private func canonical(_ value: JSONValue?) -> String {
         guard let value, value != .null else { return "null" }
-        // Through text and back, so that 1 and 1.0 (or a tree and its re-parsed text) compare equal.
-        return (try? JSONValue.parse(value.jsonText()).jsonText()) ?? value.jsonText()
+        // JSONText writes a whole double as an integer, so 1 and 1.0 (or a tree and its re-parsed
+        // text) already come out as the same text.
+        return value.jsonText()
     }
 
     private func storedGeneration(_ meta: [String: JSONValue]) -> Int64 {

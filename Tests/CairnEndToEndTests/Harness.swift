@@ -1,3 +1,4 @@
+import CairnNode
 import Foundation
 import Testing
 
@@ -179,16 +180,9 @@ final class TestDaemon: @unchecked Sendable {
     }
 }
 
-/// Lazily unmounts (deepest first) every mount below `dir`, aborting FUSE connections that hang.
+/// Lazily unmounts (deepest first) every mount below `dir`.
 func unmountEverything(under dir: String) {
-    guard let mounts = readProcFile("/proc/self/mountinfo") else { return }
-    var points: [String] = []
-    for line in mounts.split(separator: "\n") {
-        let f = line.split(separator: " ")
-        guard f.count > 4 else { continue }
-        let point = String(f[4]).replacingOccurrences(of: "\\040", with: " ")
-        if point == dir || point.hasPrefix(dir + "/") { points.append(point) }
-    }
+    let points = MountTable.mounts().map(\.mountPoint).filter { $0 == dir || $0.hasPrefix(dir + "/") }
     for p in points.sorted(by: { $0.count > $1.count }) { umount2(p, Int32(MNT_DETACH)) }
 }
 
@@ -287,23 +281,6 @@ func json(_ text: String) throws -> [String: Any] {
         throw TestFailure("not a JSON object: \(text.prefix(300))")
     }
     return o
-}
-
-/// Reads a /proc file whole. Foundation's file readers trust st_size, which is 0 for /proc files, and
-/// stop after the first 4 KiB: with a few dozen mounts the table would be cut short.
-func readProcFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; return nil }
-        if n == 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it).

@@ -1,5 +1,6 @@
 import CFuse3
 import CairnFS
+import CairnNode
 import Foundation
 import Glibc
 import Synchronization
@@ -269,26 +270,8 @@ final class HarnessMount: @unchecked Sendable {
     var isRunning: Bool { process.isRunning }
 
     static func isMounted(_ path: String) -> Bool {
-        guard let text = readProcFile("/proc/self/mounts") else { return false }
-        return text.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first.map(String.init) == path }
+        MountTable.mounts().contains { $0.mountPoint == path }
     }
 
     deinit { stop() }
-}
-
-/// Reads a /proc file whole. Foundation's file readers trust st_size, which is 0 for /proc files, and
-/// stop after the first 4 KiB: with a few dozen mounts the table would be cut short.
-func readProcFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; return nil }
-        if n == 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }
