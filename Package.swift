@@ -42,9 +42,11 @@ let package = Package(
             "CairnFS", .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"]),
+        // Wire types and paths of Cairn's own API (/cairn/v1), shared by the daemon and the CLI.
+        .target(name: "CairnAPI", dependencies: ["CairnCore"]),
         // The daemon: HTTP API on the socket, controller loop, node agent wiring.
         .target(name: "CairnServer", dependencies: [
-            "CairnCore", "CairnManifest", "CairnControl", "CairnStore", "CairnNode", "CairnFS",
+            "CairnCore", "CairnAPI", "CairnManifest", "CairnControl", "CairnStore", "CairnNode", "CairnFS",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -56,7 +58,7 @@ let package = Package(
         ]),
         // The command line.
         .target(name: "CairnCLI", dependencies: [
-            "CairnCore", "CairnManifest", "CairnClient", "CairnServer", "CairnNode",
+            "CairnCore", "CairnAPI", "CairnManifest", "CairnClient", "CairnServer", "CairnNode",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "cairn", dependencies: [

@@ -215,7 +215,11 @@ struct Apply: AsyncParsableCommand {
         var merged = mergeManifest(existing, p.json)
         merged["metadata"]?["resourceVersion"] = existing["metadata"]?["resourceVersion"]
         if merged == existing { return "unchanged" }
-        _ = try await c.call("PUT", itemPath, query: query, body: Data(merged.jsonText().utf8))
+        let answer = try await c.call("PUT", itemPath, query: query, body: Data(merged.jsonText().utf8))
+        // The server defaults what the manifest leaves out before it compares: an update that changes
+        // nothing keeps its resourceVersion, and is what kubectl calls unchanged.
+        let after = (try? JSONValue.parse(answer))?["metadata"]?["resourceVersion"]
+        if !dryRun, after != nil, after == existing["metadata"]?["resourceVersion"] { return "unchanged" }
         return "configured"
     }
 }

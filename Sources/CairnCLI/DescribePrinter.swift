@@ -1,5 +1,5 @@
 import CairnCore
-import CairnServer
+import CairnAPI
 import Foundation
 
 /// `cairn describe`: kubectl's layout (aligned "Field:  value" lines, then Events), plus Cairn's binding
@@ -20,7 +20,7 @@ enum DescribePrinter {
         case let c as PersistentVolumeClaim:
             let b = bindings.first { $0.namespace == (meta.namespace ?? "default") && $0.claim == c.name }
             add("StorageClass", c.spec.storageClassName ?? "")
-            add("Status", c.metadata.isDeleting ? "Terminating (lasts \(Printers.age(meta.deletionTimestamp, now: now)))" : c.phase)
+            add("Status", c.metadata.isDeleting ? "Terminating (lasts \(Printers.age(meta.deletionTimestamp, now: now)))" : c.phase.rawValue)
             add("Volume", c.spec.volumeName ?? "")
             add("Labels", map(meta.labels))
             add("Annotations", map(meta.annotations))
@@ -37,7 +37,7 @@ enum DescribePrinter {
             add("Annotations", map(meta.annotations))
             add("Finalizers", "[\((meta.finalizers ?? []).joined(separator: " "))]")
             add("StorageClass", v.spec.storageClassName ?? "")
-            add("Status", v.metadata.isDeleting ? "Terminating" : v.phase)
+            add("Status", v.metadata.isDeleting ? "Terminating" : v.phase.rawValue)
             add("Claim", v.spec.claimRef.map { "\($0.namespace ?? "")/\($0.name ?? "")" } ?? "")
             add("Reclaim Policy", v.spec.persistentVolumeReclaimPolicy)
             add("Access Modes", AccessMode.abbreviate(v.spec.accessModes))
@@ -53,7 +53,7 @@ enum DescribePrinter {
             add("Start Time", p.status?.startTime?.description)
             add("Labels", map(meta.labels))
             add("Annotations", map(meta.annotations))
-            add("Status", p.metadata.isDeleting ? "Terminating" : p.phase)
+            add("Status", p.metadata.isDeleting ? "Terminating" : p.phase.rawValue)
             add("Controlled By", p.controllerRef.map { "\($0.kind)/\($0.name)" })
             add("Containers", "\n" + p.spec.containers.map { c in
                 "  \(c.name):\n    Image:  \(c.image ?? "")\n    Mounts:\n" +
@@ -108,7 +108,7 @@ enum DescribePrinter {
                 if history.count > 1 || type(of: object).kind != .persistentVolumeClaim { out += "  \(claim):\n" }
                 if rows.isEmpty { out += "    <none>\n"; continue }
                 let table = Printers.table(["TIME", "ACTION", "VOLUME", "NODE", "POD", "DETAIL"],
-                                           rows.map { [$0.at.description, $0.action, $0.volume ?? "", $0.node ?? "", $0.pod ?? "", $0.detail ?? ""] })
+                                           rows.map { [$0.at.description, $0.action.rawValue, $0.volume ?? "", $0.node ?? "", $0.pod ?? "", $0.detail ?? ""] })
                 out += table.split(separator: "\n").map { "    \($0)" }.joined(separator: "\n") + "\n"
             }
         }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CairnClient
 import CairnCore
-import CairnServer
+import CairnAPI
 import Foundation
 
 /// Byte counts for people: "1.5Gi", "12Ki", "0".
@@ -42,7 +42,7 @@ struct Bindings: AsyncParsableCommand {
             }
             let now = Date()
             let rows = list.items.map { b -> [String] in
-                [b.namespace, b.claim, b.phase, b.volume ?? "", b.node ?? "", b.capacity ?? "", humanBytes(b.usedBytes),
+                [b.namespace, b.claim, b.phase.rawValue, b.volume ?? "", b.node ?? "", b.capacity ?? "", humanBytes(b.usedBytes),
                  AccessMode.abbreviate(b.accessModes), b.storageClass ?? "", b.reclaimPolicy ?? "",
                  b.pods.isEmpty ? "<none>" : b.pods.map { "\($0.name):\($0.hostPath)" }.joined(separator: ","),
                  b.boundAt.map { humanDuration(now.timeIntervalSince($0.date)) } ?? ""]
@@ -89,8 +89,8 @@ struct Verify: AsyncParsableCommand {
                     print(JSONText.pretty(try JSONValue(encoding: report)), terminator: "")
                 } else {
                     let rows = report.items.map { r in
-                        [r.claim, r.verdict.uppercased() == "OK" ? "OK" : r.verdict.uppercased(), r.phase ?? "-", r.volume ?? "-",
-                         r.directoryPresent ? "yes" : "no", humanBytes(r.usedBytes), r.pod ?? "<none>", r.contents, r.detail ?? ""]
+                        [r.claim, r.verdict.rawValue.uppercased(), r.phase?.rawValue ?? "-", r.volume ?? "-",
+                         r.directoryPresent ? "yes" : "no", humanBytes(r.usedBytes), r.pod ?? "<none>", r.contents.rawValue, r.detail ?? ""]
                     }
                     print(Printers.table(["CLAIM", "VERDICT", "STATUS", "VOLUME", "DIRECTORY", "USED", "POD", "CONTENTS", "DETAIL"], rows), terminator: "")
                     print(report.ok ? "retention verified: \(report.items.count) claim(s) of statefulset \(name) intact"

@@ -31,7 +31,7 @@ public enum Printers {
             var h = ["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "AGE"]
             if wide { h.append("VOLUMEMODE") }
             return (h, objects.compactMap { $0 as? PersistentVolumeClaim }.map { c in
-                let status = c.metadata.isDeleting ? "Terminating" : c.phase
+                let status = c.metadata.isDeleting ? "Terminating" : c.phase.rawValue
                 var r = [c.name, status, c.spec.volumeName ?? "", c.status?.capacity?["storage"]?.description ?? "",
                          AccessMode.abbreviate(c.status?.accessModes), c.spec.storageClassName ?? "<unset>", age(c.metadata.creationTimestamp, now: now)]
                 if wide { r.append(c.spec.volumeMode ?? "Filesystem") }
@@ -42,7 +42,7 @@ public enum Printers {
             if wide { h.append("VOLUMEMODE") }
             return (h, objects.compactMap { $0 as? PersistentVolume }.map { v in
                 let claim = v.spec.claimRef.map { "\($0.namespace ?? "")/\($0.name ?? "")" } ?? ""
-                let status = v.metadata.isDeleting ? "Terminating" : v.phase
+                let status = v.metadata.isDeleting ? "Terminating" : v.phase.rawValue
                 var r = [v.name, v.spec.capacity?["storage"]?.description ?? "", AccessMode.abbreviate(v.spec.accessModes),
                          v.spec.persistentVolumeReclaimPolicy ?? "", status, claim, v.spec.storageClassName ?? "",
                          v.status?.reason ?? "", age(v.metadata.creationTimestamp, now: now)]
@@ -55,9 +55,9 @@ public enum Printers {
             return (h, objects.compactMap { $0 as? Pod }.map { p in
                 let total = p.spec.containers.count
                 let ready = p.isReady ? total : 0
-                var status = p.phase
+                var status = p.phase.rawValue
                 if p.metadata.isDeleting { status = "Terminating" }
-                else if p.phase == "Pending", p.spec.nodeName != nil { status = "ContainerCreating" }
+                else if p.phase == .pending, p.spec.nodeName != nil { status = "ContainerCreating" }
                 var r = [p.name, "\(ready)/\(total)", status, "0", age(p.metadata.creationTimestamp, now: now)]
                 if wide { r += [p.status?.podIP ?? "<none>", p.spec.nodeName ?? "<none>", "<none>", "<none>"] }
                 return r
@@ -86,7 +86,7 @@ public enum Printers {
                     })
         case .namespace:
             return (["NAME", "STATUS", "AGE"], objects.compactMap { $0 as? Namespace }.map { n in
-                [n.name, n.status?.phase ?? "Active", age(n.metadata.creationTimestamp, now: now)]
+                [n.name, n.status?.phase?.rawValue ?? "Active", age(n.metadata.creationTimestamp, now: now)]
             })
         case .statefulSet:
             var h = ["NAME", "READY", "AGE"]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnClient
 import CairnCore
+import CairnAPI
 import CairnNode
 import CairnServer
 import Foundation

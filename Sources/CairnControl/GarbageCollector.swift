@@ -12,17 +12,31 @@ import CairnCore
 /// - Objects already being deleted are left alone; a pod that is terminating still owns its claims.
 public enum GarbageCollector {
     public static func plan(_ s: ClusterSnapshot) -> [Action] {
-        var owners: [String: OwnerState] = [:]
-        for set in s.statefulSets { owners[set.uid] = OwnerState(kind: .statefulSet, deleting: set.metadata.isDeleting) }
-        for rs in s.replicaSets { owners[rs.uid] = OwnerState(kind: .replicaSet, deleting: rs.metadata.isDeleting) }
-        for pod in s.pods { owners[pod.uid] = OwnerState(kind: .pod, deleting: false) }
+        let index = ClusterIndex(s)
+        return plan(index, keys: keys(index))
+    }
 
-        var actions: [Action] = []
-        for pod in s.pods.sorted(by: { WorkloadKey($0) < WorkloadKey($1) }) {
-            if let action = collect(pod, owners) { actions.append(action) }
+    /// Every dependent: pods and claims.
+    public static func keys(_ index: ClusterIndex) -> [ObjectRef] {
+        index.pods.keys.map { ObjectRef(.pod, $0) } + index.claims.keys.map { ObjectRef(.persistentVolumeClaim, $0) }
+    }
+
+    /// The pods and claims among `keys`, pods first, each in name order.
+    public static func plan(_ index: ClusterIndex, keys: [ObjectRef]) -> [Action] {
+        let owner = { (uid: String) -> OwnerState? in
+            switch index.object(uid: uid) {
+            case let set as StatefulSet: OwnerState(kind: .statefulSet, deleting: set.metadata.isDeleting)
+            case let rs as ReplicaSet: OwnerState(kind: .replicaSet, deleting: rs.metadata.isDeleting)
+            case is Pod: OwnerState(kind: .pod, deleting: false)
+            default: nil
+            }
         }
-        for claim in s.claims.sorted(by: { WorkloadKey($0) < WorkloadKey($1) }) {
-            if let action = collect(claim, owners) { actions.append(action) }
+        var actions: [Action] = []
+        for key in Set(keys.filter { $0.kind == .pod }).map(\.key).sorted() {
+            if let pod = index.pods[key], let action = collect(pod, owner) { actions.append(action) }
+        }
+        for key in Set(keys.filter { $0.kind == .persistentVolumeClaim }).map(\.key).sorted() {
+            if let claim = index.claims[key], let action = collect(claim, owner) { actions.append(action) }
         }
         return actions
     }
@@ -37,11 +51,11 @@ public enum GarbageCollector {
 
     private static let ownerKinds: [Kind] = [.statefulSet, .replicaSet, .pod]
 
-    private static func verdict(_ ref: OwnerReference, _ owners: [String: OwnerState]) -> Verdict {
+    private static func verdict(_ ref: OwnerReference, _ owners: (String) -> OwnerState?) -> Verdict {
         guard let kind = ownerKinds.first(where: { $0.rawValue == ref.kind && $0.group == group(ref.apiVersion) }) else {
             return .solid
         }
-        guard let owner = owners[ref.uid], owner.kind == kind else { return .dangling }
+        guard let owner = owners(ref.uid), owner.kind == kind else { return .dangling }
         return owner.deleting ? .goingAway : .solid
     }
 
@@ -50,7 +64,7 @@ public enum GarbageCollector {
         return String(apiVersion[..<slash])
     }
 
-    static func collect<T: KubeObject>(_ object: T, _ owners: [String: OwnerState]) -> Action? {
+    static func collect<T: KubeObject>(_ object: T, _ owners: (String) -> OwnerState?) -> Action? {
         guard !object.metadata.isDeleting, let refs = object.metadata.ownerReferences, !refs.isEmpty else { return nil }
         let verdicts = refs.map { verdict($0, owners) }
         if !verdicts.contains(.solid) {

@@ -1,8 +1,9 @@
 import CairnCore
 
-/// What the controllers see: every object of the kinds they manage, as read at one moment. Planning is a
-/// pure function of this (plus `now` and the name generator), so a restart is just another sync and every
-/// rule is tested by tables.
+/// A whole cluster state written out, for tables: `ClusterIndex(snapshot)` indexes it, and each planner's
+/// `plan(snapshot)` plans every key of it. Planning is a pure function of the index, the node agent's
+/// observations, `now` and the name generator, so a restart is just another sync and every rule is
+/// tested by tables.
 public struct ClusterSnapshot: Sendable {
     public var now: Time
     public var namespaces: [Namespace] = []
@@ -15,6 +16,8 @@ public struct ClusterSnapshot: Sendable {
     public var replicaSets: [ReplicaSet] = []
     /// Nodes whose volumes this daemon serves (all logical nodes of this host).
     public var localNodes: Set<String> = []
+    /// What the node agent has mounted and is doing.
+    public var observed = NodeObservations()
 
     public init(now: Time) { self.now = now }
 }
@@ -64,8 +67,18 @@ public struct VolumeDirectorySpec: Sendable, Hashable {
     }
 }
 
-public enum HistoryAction: String, Sendable {
-    case provisioned, bound, mounted, unmounted, released, deleted, lost
+/// The controllers, by the names Kubernetes gives them (also the source of the events each emits).
+public enum Controller: String, Sendable, CaseIterable, CustomStringConvertible {
+    case garbageCollector = "garbage-collector"
+    case statefulSet = "statefulset-controller"
+    case replicaSet = "replicaset-controller"
+    case persistentVolume = "persistentvolume-controller"
+    case scheduler = "default-scheduler"
+    case kubelet = "kubelet"
+    case namespace = "namespace-controller"
+    case nodeLifecycle = "node-lifecycle-controller"
+
+    public var description: String { rawValue }
 }
 
 /// What the controllers decided. The daemon performs actions in order; each is idempotent, and a failed
@@ -79,18 +92,24 @@ public enum Action: Sendable {
     /// Delete an object by key, only if it still has this uid. Objects with finalizers get a
     /// deletionTimestamp instead, as the API server does.
     case delete(Kind, namespace: String?, name: String, uid: String)
-    /// Record an Event about `object` (aggregated by reason and message, counting repeats).
-    case event(object: ObjectReference, type: EventType, reason: String, message: String)
-    /// Create the volume's directory, then create `volume` (a PV bound to its claim by claimRef).
-    case provision(volume: PersistentVolume, directory: VolumeDirectorySpec)
-    /// Remove the volume's directory (never following symlinks), then delete the PV object.
+    /// Record an Event about `object` (aggregated by reason and message, counting repeats). Its source
+    /// is the acting controller unless `source` names another component (a provisioner).
+    case event(object: ObjectReference, type: EventType, reason: String, message: String, source: String? = nil)
+    /// Node work: create the volume's directory, then create `volume` (a PV bound to its claim by
+    /// claimRef) and perform `succeeded`. A failure is an event, and the claim is planned again.
+    case provision(volume: PersistentVolume, directory: VolumeDirectorySpec, succeeded: [Action])
+    /// Node work: remove the volume's directory (never following symlinks), then delete the PV object.
     case reclaimDelete(volume: PersistentVolume, directory: VolumeDirectorySpec)
-    /// Node agent: attach and bind-mount every volume of a scheduled pod, then mark it Running and Ready.
-    case startPod(Pod, mounts: [PodVolumeMount])
-    /// Node agent: record each volume's fingerprint, unmount the pod's volumes, then delete the pod object.
-    case stopPod(Pod, mounts: [PodVolumeMount])
+    /// Node work: attach and bind-mount every volume of a scheduled pod. `arrival`: the pod's first
+    /// mount (not a remount after a restart), whose content fingerprint is recorded. The outcome is
+    /// observed (`NodeObservations`), and the pod's status follows from it at the next plan.
+    case mountPod(Pod, mounts: [PodVolumeMount], arrival: Bool)
+    /// Node work: record each volume's fingerprint and unmount the pod's volumes.
+    case unmountPod(Pod, mounts: [PodVolumeMount])
     /// Append to the binding history.
-    case history(HistoryAction, claim: ObjectReference, volume: String?, node: String?, pod: String?, detail: String?)
+    case history(BindingAction, claim: ObjectReference, volume: String?, node: String?, pod: String?, detail: String?)
+    /// Plan this object again after a while (a pod becomes available, a failed mount's backoff ends).
+    case recheck(ObjectRef, afterSeconds: Double)
 }
 
 extension Action {
@@ -101,12 +120,13 @@ extension Action {
         case .create(let o): return "create \(key(o))"
         case .update(let o): return "update \(key(o))"
         case .delete(let kind, let ns, let name, _): return "delete \(kind.rawValue) \(ns.map { "\($0)/" } ?? "")\(name)"
-        case .event(let o, _, let reason, _): return "event \(reason) on \(o.kind ?? "") \(o.name ?? "")"
-        case .provision(let v, let d): return "provision \(v.name) at \(d.path)"
+        case .event(let o, _, let reason, _, _): return "event \(reason) on \(o.kind ?? "") \(o.name ?? "")"
+        case .provision(let v, let d, _): return "provision \(v.name) at \(d.path)"
         case .reclaimDelete(let v, _): return "reclaim (delete) \(v.name)"
-        case .startPod(let p, let m): return "start pod \(p.metadata.namespace ?? "")/\(p.name) with \(m.count) volume(s)"
-        case .stopPod(let p, let m): return "stop pod \(p.metadata.namespace ?? "")/\(p.name) with \(m.count) volume(s)"
+        case .mountPod(let p, let m, _): return "mount \(m.count) volume(s) of pod \(p.metadata.namespace ?? "")/\(p.name)"
+        case .unmountPod(let p, let m): return "unmount \(m.count) volume(s) of pod \(p.metadata.namespace ?? "")/\(p.name)"
         case .history(let what, let claim, _, _, _, _): return "history \(what.rawValue) \(claim.name ?? "")"
+        case .recheck(let ref, let after): return "recheck \(ref) in \(after)s"
         }
     }
 }

@@ -12,12 +12,21 @@ public enum ReplicaSetPlanner {
     static let nameAttempts = 16
 
     public static func plan(_ s: ClusterSnapshot, names: any NameGenerator) -> [Action] {
-        let index = WorkloadIndex(s)
-        var takenNames = Set(index.podsByKey.keys)
+        let index = ClusterIndex(s)
+        return plan(index, keys: keys(index), now: s.now, names: names)
+    }
+
+    public static func keys(_ index: ClusterIndex) -> [ObjectRef] {
+        index.replicaSets.keys.map { ObjectRef(.replicaSet, $0) }
+    }
+
+    /// The ReplicaSets among `keys`, in name order.
+    public static func plan(_ index: ClusterIndex, keys: [ObjectRef], now: Time, names: any NameGenerator) -> [Action] {
+        var planned: Set<NamespacedName> = []
         var actions: [Action] = []
-        for rs in s.replicaSets.sorted(by: { WorkloadKey($0) < WorkloadKey($1) }) {
-            actions += ReplicaSetSync(rs: rs, all: s.replicaSets, index: index, now: s.now)
-                .plan(names: names, takenNames: &takenNames)
+        for key in Set(keys.filter { $0.kind == .replicaSet }.map(\.key)).sorted() {
+            guard let rs = index.replicaSets[key] else { continue }
+            actions += ReplicaSetSync(rs: rs, index: index, now: now).plan(names: names, plannedNames: &planned)
         }
         return actions
     }
@@ -25,23 +34,22 @@ public enum ReplicaSetPlanner {
 
 struct ReplicaSetSync {
     let rs: ReplicaSet
-    let all: [ReplicaSet]
-    let index: WorkloadIndex
+    let index: ClusterIndex
     let now: Time
 
-    func plan(names: any NameGenerator, takenNames: inout Set<WorkloadKey>) -> [Action] {
+    /// `plannedNames`: pod names this plan has given out already (beside the existing pods').
+    func plan(names: any NameGenerator, plannedNames: inout Set<NamespacedName>) -> [Action] {
         guard !rs.metadata.isDeleting, let template = rs.spec.template,
               let selector = try? Selector(rs.spec.selector) else { return [] }
         // FilterActivePods, then ClaimPods: finished and terminating pods neither count nor get adopted.
-        let candidates = ((index.podsByController[rs.uid] ?? []) + (index.orphanPodsByNamespace[rs.namespace ?? ""] ?? []))
-            .filter(\.isActive)
+        let candidates = index.candidatePods(controller: rs.uid, namespace: rs.namespace).filter(\.isActive)
         var (pods, actions) = claimPods(owner: rs, selector: selector, candidates: candidates) { _ in true }
         pods.sort { $0.name < $1.name }
 
         let diff = pods.count - max(rs.replicas, 0)
         if diff < 0 {
             for _ in 0..<min(-diff, ReplicaSetPlanner.burstReplicas) {
-                guard let name = freshName(names, takenNames: &takenNames) else { break }
+                guard let name = freshName(names, plannedNames: &plannedNames) else { break }
                 var pod = podFromTemplate(template, owner: rs)
                 pod.metadata.generateName = generateNameBase
                 pod.metadata.name = name
@@ -61,13 +69,13 @@ struct ReplicaSetSync {
     /// GetPodFromTemplate's generateName "<rs>-", cut to 58 bytes as the API server's name generator does.
     private var generateNameBase: String { "\(rs.name)-" }
 
-    private func freshName(_ names: any NameGenerator, takenNames: inout Set<WorkloadKey>) -> String? {
+    private func freshName(_ names: any NameGenerator, plannedNames: inout Set<NamespacedName>) -> String? {
         var base = generateNameBase
         let maxBase = Names.dns1123LabelMaxLength - 5
         if base.utf8.count > maxBase { base = String(decoding: Array(base.utf8.prefix(maxBase)), as: UTF8.self) }
         for _ in 0..<ReplicaSetPlanner.nameAttempts {
-            let key = WorkloadKey(rs.namespace, base + names.suffix())
-            if takenNames.insert(key).inserted { return key.name }
+            let key = NamespacedName(rs.namespace, base + names.suffix())
+            if index.pods[key] == nil, plannedNames.insert(key).inserted { return key.name }
         }
         return nil
     }
@@ -93,8 +101,9 @@ struct ReplicaSetSync {
     /// without a controller has none, so the "doubled up" rank plays no part for it.
     private func relatedPods() -> [Pod] {
         guard let controller = rs.controllerRef else { return [] }
-        return all.filter { $0.namespace == rs.namespace && $0.controllerRef?.uid == controller.uid }
-            .flatMap { index.podsByController[$0.uid] ?? [] }
+        return (index.replicaSetsByNamespace[rs.namespace ?? ""] ?? []).sorted().compactMap { index.replicaSets[$0] }
+            .filter { $0.controllerRef?.uid == controller.uid }
+            .flatMap { index.pods(index.podsByController[$0.uid]) }
     }
 
     // MARK: Status
@@ -127,10 +136,10 @@ struct ReplicaSetSync {
 enum DeletionRanking {
     static let deletionCostAnnotation = "controller.kubernetes.io/pod-deletion-cost"
 
-    private static func phaseOrdinal(_ phase: String) -> Int {
+    private static func phaseOrdinal(_ phase: PodPhase) -> Int {
         switch phase {
-        case WorkloadPodPhase.unknown: 1
-        case WorkloadPodPhase.running: 2
+        case .unknown: 1
+        case .running: 2
         default: 0
         }
     }

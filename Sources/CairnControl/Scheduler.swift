@@ -4,7 +4,8 @@ import CairnCore
 /// nodes and volumes, in upstream's order, and upstream's FitError text when no node fits.
 ///
 /// Pods without `spec.nodeName` are scheduled oldest first. Per node the first failing filter wins:
-/// NodeUnschedulable, NodeAffinity (nodeSelector and required node affinity), VolumeRestrictions
+/// NodeUnschedulable, TaintToleration (NoSchedule and NoExecute taints, such as the unreachable taint of
+/// a node nobody serves), NodeAffinity (nodeSelector and required node affinity), VolumeRestrictions
 /// (ReadWriteOncePod), VolumeBinding (bound volumes' node affinity, unbound WaitForFirstConsumer claims:
 /// a matching Available volume on the node, else room to provision).
 ///
@@ -22,15 +23,25 @@ import CairnCore
 public enum Scheduler {
     public static let name = "default-scheduler"
 
+    /// Every pod of the snapshot.
     public static func plan(_ s: ClusterSnapshot) -> [Action] {
-        var sync = SchedulerSync(s)
-        return sync.plan()
+        let index = ClusterIndex(s)
+        return plan(index, keys: keys(index), now: s.now)
     }
+
+    /// The pods among `keys`: unscheduled ones are placed, scheduled ones have their claims repaired.
+    public static func plan(_ index: ClusterIndex, keys: [ObjectRef], now: Time) -> [Action] {
+        var sync = SchedulerSync(index, now: now)
+        return sync.plan(keys.filter { $0.kind == .pod }.compactMap { index.pods[$0.key] })
+    }
+
+    public static func keys(_ index: ClusterIndex) -> [ObjectRef] { index.pods.keys.map { ObjectRef(.pod, $0) } }
 }
 
 /// The reasons upstream's plugins give, word for word.
 enum SchedulerReason {
     static let unschedulable = "node(s) were unschedulable"
+    static func untoleratedTaint(_ t: Taint) -> String { "node(s) had untolerated taint {\(t.key): \(t.value ?? "")}" }
     static let nodeAffinity = "node(s) didn't match Pod's node affinity/selector"
     static let readWriteOncePodConflict = "node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode"
     static let volumeNodeConflict = "node(s) had volume node affinity conflict"
@@ -42,39 +53,46 @@ enum SchedulerReason {
 }
 
 struct SchedulerSync {
-    let snapshot: ClusterSnapshot
-    let index: StorageIndex
+    let index: ClusterIndex
+    let now: Time
     var ledger: StorageLedger
     var actions: [Action] = []
-    /// Claims whose future volume is tied to a node: a selected node, or a volume assumed in this plan.
-    var pinned: [StorageKey: String] = [:]
+    /// Claims whose future volume is tied to a node in this plan (beyond their selected-node annotation).
+    var pinned: [NamespacedName: String] = [:]
     /// Static volumes assumed for claims in this plan.
     var assumedVolumes: Set<String> = []
-    /// Scheduled, unfinished pods per claim (VolumeRestrictions' IsPVCUsedByPods).
-    var claimUsers: [StorageKey: Int] = [:]
+    /// Pods this plan placed, per claim (VolumeRestrictions counts them as users).
+    var plannedUsers: [NamespacedName: Int] = [:]
 
-    init(_ s: ClusterSnapshot) {
-        snapshot = s
-        index = StorageIndex(s)
-        ledger = StorageLedger(index)
-        for claim in index.claims.values {
-            if (claim.spec.volumeName ?? "").isEmpty, let node = claim.metadata.annotation(Well.selectedNode) {
-                pinned[claim.storageKey] = node
-            }
-        }
+    init(_ index: ClusterIndex, now: Time) {
+        self.index = index
+        self.now = now
+        ledger = index.plannableLedger
     }
 
-    mutating func plan() -> [Action] {
-        let pods = snapshot.pods.sorted { storageCreationOrder($0.metadata, $1.metadata) }
-        for pod in pods where !(pod.spec.nodeName ?? "").isEmpty && !pod.storageIsTerminal {
-            for v in pod.spec.claimVolumes { claimUsers[StorageKey(pod.namespace, v.claim), default: 0] += 1 }
-            if !pod.metadata.isDeleting { repairSelectedNode(pod) }
+    mutating func plan(_ pods: [Pod]) -> [Action] {
+        let sorted = pods.sorted { storageCreationOrder($0.metadata, $1.metadata) }
+        for pod in sorted where !(pod.spec.nodeName ?? "").isEmpty && !pod.storageIsTerminal && !pod.metadata.isDeleting {
+            repairSelectedNode(pod)
         }
-        for pod in pods where (pod.spec.nodeName ?? "").isEmpty && !pod.metadata.isDeleting && !pod.storageIsTerminal
+        for pod in sorted where (pod.spec.nodeName ?? "").isEmpty && !pod.metadata.isDeleting && !pod.storageIsTerminal
             && (pod.spec.schedulerName ?? Scheduler.name) == Scheduler.name {
             schedule(pod)
         }
         return actions
+    }
+
+    /// The node a claim's future volume is promised to: its selected node, or one this plan chose.
+    func pinnedNode(_ claim: PersistentVolumeClaim) -> String? {
+        if let node = pinned[claim.key] { return node }
+        guard (claim.spec.volumeName ?? "").isEmpty else { return nil }
+        return claim.metadata.annotation(Well.selectedNode)
+    }
+
+    /// Scheduled, unfinished pods using a claim (VolumeRestrictions' IsPVCUsedByPods).
+    func users(of claim: NamespacedName) -> Int {
+        index.podsUsing(claim).filter { !($0.spec.nodeName ?? "").isEmpty && !$0.storageIsTerminal }.count
+            + (plannedUsers[claim] ?? 0)
     }
 
     /// A pod already on a node whose delayed claim has no node yet (the claim's write failed after the
@@ -83,7 +101,7 @@ struct SchedulerSync {
         guard let node = pod.spec.nodeName else { return }
         for v in pod.spec.claimVolumes {
             guard let claim = index.claim(pod.namespace, v.claim), !claim.metadata.isDeleting,
-                  (claim.spec.volumeName ?? "").isEmpty, pinned[claim.storageKey] == nil, index.isDelayBinding(claim),
+                  (claim.spec.volumeName ?? "").isEmpty, pinnedNode(claim) == nil, index.isDelayBinding(claim),
                   index.volumeReferencing(claim) == nil else { continue }
             pinClaim(claim, to: node)
         }
@@ -93,7 +111,7 @@ struct SchedulerSync {
         var updated = claim
         updated.metadata.setAnnotation(Well.selectedNode, node)
         actions.append(.update(updated))
-        pinned[claim.storageKey] = node
+        pinned[claim.key] = node
         if index.storageClass(of: claim)?.provisioner == Well.provisioner, let bytes = claim.requestBytes {
             ledger.reserve(claimUID: claim.uid, node: node, bytes: bytes)
         }
@@ -116,6 +134,8 @@ struct SchedulerSync {
 
     mutating func schedule(_ pod: Pod) {
         switch preFilter(pod) {
+        case .failure(let message) where message.message.isEmpty:
+            return
         case .failure(let message):
             return fail(pod, index.nodeNames.isEmpty ? SchedulerReason.noNodes : "0/\(index.nodeNames.count) nodes are available: \(message.message).")
         case .success(let claims):
@@ -158,30 +178,38 @@ struct SchedulerSync {
         for claim in claims.all where claim.metadata.isDeleting {
             return .failure(PreFilterFailure(message: "persistentvolumeclaim \(StorageText.quoted(claim.name)) is being deleted"))
         }
-        var immediate = false
+        var immediate = false, provisioning = false
         for claim in claims.all {
-            if StorageIndex.isFullyBound(claim) {
+            if ClusterIndex.isFullyBound(claim) {
                 claims.bound.append(claim)
             } else if index.isDelayBinding(claim) && (claim.spec.volumeName ?? "").isEmpty {
                 claims.delayed.append(claim)
             } else {
                 immediate = true
+                if index.observed.provisioning[claim.uid] != nil { provisioning = true }
             }
         }
+        // Its volume is being made right now: the pod is planned again once the claim is bound, and
+        // says nothing meanwhile (upstream would report the claim unbound for that moment).
+        if immediate && provisioning { return .failure(PreFilterFailure(message: "")) }
         if immediate { return .failure(PreFilterFailure(message: SchedulerReason.unboundImmediate)) }
         return .success(claims)
     }
 
     /// The Filter plugins for one node, in upstream's order; the first that fails gives the reasons.
     func filter(_ pod: Pod, _ claims: PodClaims, _ node: Node) -> Result<NodePlan, Unschedulable> {
-        if node.spec?.unschedulable == true && !Self.toleratesUnschedulable(pod) {
+        if node.spec?.unschedulable == true && !Self.tolerates(pod, Taint(key: Well.unschedulableTaint, effect: .noSchedule)) {
             return .failure(Unschedulable(reasons: [SchedulerReason.unschedulable]))
+        }
+        // TaintToleration: the first NoSchedule or NoExecute taint the pod does not tolerate.
+        for taint in node.spec?.taints ?? [] where taint.effect != .preferNoSchedule && !Self.tolerates(pod, taint) {
+            return .failure(Unschedulable(reasons: [SchedulerReason.untoleratedTaint(taint)]))
         }
         if !Self.matchesNodeAffinity(pod, node) {
             return .failure(Unschedulable(reasons: [SchedulerReason.nodeAffinity]))
         }
         for claim in claims.all where Set(claim.spec.accessModes ?? []).contains(AccessMode.readWriteOncePod.rawValue) {
-            if (claimUsers[claim.storageKey] ?? 0) > 0 {
+            if users(of: claim.key) > 0 {
                 return .failure(Unschedulable(reasons: [SchedulerReason.readWriteOncePodConflict]))
             }
         }
@@ -201,7 +229,7 @@ struct SchedulerSync {
         var need: Int64 = 0
         var chosen: Set<String> = []
         for claim in claims.delayed {
-            if let pinnedNode = pinned[claim.storageKey] {
+            if let pinnedNode = pinnedNode(claim) {
                 // Its volume is promised to that node already (and its storage counted there).
                 if pinnedNode != node.name { boundSatisfied = false }
                 continue
@@ -234,11 +262,11 @@ struct SchedulerSync {
     /// FindMatchingVolume on a node: the smallest Available, unclaimed volume of the claim's class on
     /// that node whose capacity, access modes, volume mode and labels fit.
     func staticMatch(_ claim: PersistentVolumeClaim, _ node: Node, excluding chosen: Set<String>) -> PersistentVolume? {
-        guard let selector = StorageIndex.volumeSelector(claim) else { return nil }
+        guard let selector = ClusterIndex.volumeSelector(claim) else { return nil }
         let request = claim.requestBytes ?? 0
         let modes = Set(claim.spec.accessModes ?? [])
-        for pv in index.volumesByClass[claim.spec.storageClassName ?? ""] ?? [] {
-            guard (index.volumeBytes[pv.name] ?? 0) >= request, pv.phase == "Available", pv.spec.claimRef == nil,
+        for pv in index.availableVolumes(class: claim.spec.storageClassName ?? "") {
+            guard (index.volumeBytes[pv.name] ?? 0) >= request, pv.phase == .available, pv.spec.claimRef == nil,
                   !pv.metadata.isDeleting, !assumedVolumes.contains(pv.name), !chosen.contains(pv.name),
                   (pv.spec.volumeMode ?? "Filesystem") == (claim.spec.volumeMode ?? "Filesystem"),
                   Set(pv.spec.accessModes ?? []).isSuperset(of: modes),
@@ -249,14 +277,14 @@ struct SchedulerSync {
         return nil
     }
 
-    /// NodeUnschedulable: a pod that tolerates node.kubernetes.io/unschedulable:NoSchedule may go there.
-    static func toleratesUnschedulable(_ pod: Pod) -> Bool {
+    /// Toleration.ToleratesTaint: some toleration of the pod matches the taint's effect, key and value.
+    static func tolerates(_ pod: Pod, _ taint: Taint) -> Bool {
         for t in pod.spec.tolerations?.arrayValue ?? [] {
             let key = t["key"]?.stringValue ?? "", op = t["operator"]?.stringValue ?? "Equal"
             let effect = t["effect"]?.stringValue ?? "", value = t["value"]?.stringValue ?? ""
-            guard effect.isEmpty || effect == "NoSchedule" else { continue }
-            if op == "Exists" && (key.isEmpty || key == Well.unschedulableTaint) { return true }
-            if op == "Equal" && key == Well.unschedulableTaint && value.isEmpty { return true }
+            guard effect.isEmpty || effect == taint.effect.rawValue else { continue }
+            if op == "Exists" && (key.isEmpty || key == taint.key) { return true }
+            if op == "Equal" && key == taint.key && value == (taint.value ?? "") { return true }
         }
         return false
     }
@@ -282,14 +310,14 @@ struct SchedulerSync {
             volume.metadata.setAnnotation(Well.boundByController, "yes")
             actions.append(.update(volume))
             assumedVolumes.insert(pv.name)
-            pinned[claim.storageKey] = node
+            pinned[claim.key] = node
         }
         for claim in plan.provisions { pinClaim(claim, to: node) }
-        for claim in claims.all { claimUsers[claim.storageKey, default: 0] += 1 }
+        for claim in claims.all { plannedUsers[claim.key, default: 0] += 1 }
 
         var updated = pod
         updated.spec.nodeName = node
-        setCondition(&updated, PodCondition(type: "PodScheduled", status: "True", lastTransitionTime: snapshot.now))
+        setCondition(&updated, PodCondition(type: PodConditionType.podScheduled, status: .true, lastTransitionTime: now))
         actions.append(.update(updated))
         actions.append(storageEvent(pod, .normal, "Scheduled",
                                     "Successfully assigned \(pod.namespace ?? "")/\(pod.name) to \(node)"))
@@ -297,18 +325,18 @@ struct SchedulerSync {
 
     /// PodScheduled=False with the FitError text; the event only when the text changes.
     mutating func fail(_ pod: Pod, _ message: String) {
-        let current = pod.condition("PodScheduled")
-        if current?.status == "False" && current?.reason == "Unschedulable" && current?.message == message { return }
+        let current = pod.condition(PodConditionType.podScheduled)
+        if current?.status == .false && current?.reason == "Unschedulable" && current?.message == message { return }
         var updated = pod
-        setCondition(&updated, PodCondition(type: "PodScheduled", status: "False", reason: "Unschedulable", message: message,
-                                            lastTransitionTime: current?.status == "False" ? current?.lastTransitionTime : snapshot.now))
+        setCondition(&updated, PodCondition(type: PodConditionType.podScheduled, status: .false, reason: "Unschedulable", message: message,
+                                            lastTransitionTime: current?.status == .false ? current?.lastTransitionTime : now))
         actions.append(.update(updated))
         actions.append(storageEvent(pod, .warning, "FailedScheduling", message))
     }
 
     func setCondition(_ pod: inout Pod, _ condition: PodCondition) {
         var status = pod.status ?? PodStatus()
-        if status.phase == nil { status.phase = "Pending" }
+        if status.phase == nil { status.phase = .pending }
         var conditions = status.conditions ?? []
         if let i = conditions.firstIndex(where: { $0.type == condition.type }) {
             conditions[i] = condition

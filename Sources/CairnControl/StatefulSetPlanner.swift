@@ -9,19 +9,26 @@ import CairnCore
 /// `updateStrategy: OnDelete`, and every existing pod counts as current and updated.
 public enum StatefulSetPlanner {
     public static func plan(_ s: ClusterSnapshot) -> [Action] {
-        let index = WorkloadIndex(s)
-        var actions: [Action] = []
-        for set in s.statefulSets.sorted(by: { WorkloadKey($0) < WorkloadKey($1) }) {
-            actions += StatefulSetSync(set: set, index: index, now: s.now).plan()
+        let index = ClusterIndex(s)
+        return plan(index, keys: keys(index), now: s.now)
+    }
+
+    public static func keys(_ index: ClusterIndex) -> [ObjectRef] {
+        index.statefulSets.keys.map { ObjectRef(.statefulSet, $0) }
+    }
+
+    /// The sets among `keys`, in name order.
+    public static func plan(_ index: ClusterIndex, keys: [ObjectRef], now: Time) -> [Action] {
+        Set(keys.filter { $0.kind == .statefulSet }.map(\.key)).sorted().compactMap { index.statefulSets[$0] }.flatMap { set in
+            StatefulSetSync(set: set, index: index, now: now).plan()
         }
-        return actions
     }
 }
 
 /// What the controller decides for one set (updateStatefulSet in stateful_set_control.go).
 struct StatefulSetSync {
     let set: StatefulSet
-    let index: WorkloadIndex
+    let index: ClusterIndex
     let now: Time
 
     private var monotonic: Bool { !set.isParallel }
@@ -30,7 +37,7 @@ struct StatefulSetSync {
     func plan() -> [Action] {
         // A set being deleted is left to the garbage collector, with its status as it is.
         guard !set.metadata.isDeleting, let selector = try? Selector(set.spec.selector) else { return [] }
-        let candidates = (index.podsByController[set.uid] ?? []) + (index.orphanPodsByNamespace[set.namespace ?? ""] ?? [])
+        let candidates = index.candidatePods(controller: set.uid, namespace: set.namespace)
         let (pods, adoptions) = claimPods(owner: set, selector: selector, candidates: candidates) {
             StatefulSetNames.ordinal(of: $0.name, in: set.name) != nil
         }
@@ -63,7 +70,19 @@ struct StatefulSetSync {
             processCondemned(condemned.map(\.pod), firstUnhealthy: firstUnhealthy, into: &actions)
         }
         if let update = statusUpdate(pods) { actions.append(update) }
+        if let wait = availabilityWait(pods) { actions.append(.recheck(ObjectRef(.statefulSet, NamespacedName(set)), afterSeconds: wait)) }
         return actions
+    }
+
+    /// With minReadySeconds, a ready pod becomes available later: plan the set again then (upstream's
+    /// enqueueAfter). nil when no pod is waiting to become available.
+    func availabilityWait(_ pods: [Pod]) -> Double? {
+        guard let min = minReady, min > 0 else { return nil }
+        let waits = pods.compactMap { pod -> Double? in
+            guard pod.isRunning, !pod.isAvailable(minReadySeconds: min, now: now), let since = pod.readySince else { return nil }
+            return max(since.date.addingTimeInterval(Double(min)).timeIntervalSince(now.date), 0) + 0.001
+        }
+        return waits.min()
     }
 
     // MARK: Replicas
@@ -85,7 +104,7 @@ struct StatefulSetSync {
                 continue
             }
             var claimsReconciled = false
-            if pod.phase == WorkloadPodPhase.pending {
+            if pod.phase == .pending {
                 actions += createMissingClaims(ordinal, podName: pod.name).actions
                 actions += retentionUpdates(ordinal, pod: pod)
                 claimsReconciled = true
@@ -269,7 +288,22 @@ struct StatefulSetSync {
 }
 
 /// stateful_set_utils.go naming.
-enum StatefulSetNames {
+public enum StatefulSetNames {
+    /// The ordinal of a claim the set stamps out (`<template>-<set>-<ordinal>`), with its template's
+    /// name; nil when no template of the set names it.
+    public static func claimOrdinal(_ claim: String, of set: StatefulSet) -> (template: String, ordinal: Int)? {
+        claimOrdinal(claim, templates: (set.spec.volumeClaimTemplates ?? []).map(\.metadata.nameOrEmpty), set: set.name)
+    }
+
+    public static func claimOrdinal(_ claim: String, templates: [String], set: String) -> (template: String, ordinal: Int)? {
+        for template in templates {
+            let prefix = "\(template)-"
+            guard claim.hasPrefix(prefix), let n = ordinal(of: String(claim.dropFirst(prefix.count)), in: set) else { continue }
+            return (template, n)
+        }
+        return nil
+    }
+
     static func pod(_ set: StatefulSet, _ ordinal: Int) -> String { "\(set.name)-\(ordinal)" }
 
     static func claim(_ template: PersistentVolumeClaimTemplate, _ set: StatefulSet, _ ordinal: Int) -> String {
@@ -278,7 +312,7 @@ enum StatefulSetNames {
 
     /// getParentNameAndOrdinal for a member of `set`: the ordinal when `name` is `<set>-<digits>` and the
     /// digits fit an int32, else nil.
-    static func ordinal(of name: String, in setName: String) -> Int? {
+    public static func ordinal(of name: String, in setName: String) -> Int? {
         guard name.utf8.count > setName.utf8.count + 1, name.hasPrefix(setName) else { return nil }
         let rest = name.utf8.dropFirst(setName.utf8.count)
         guard rest.first == UInt8(ascii: "-") else { return nil }

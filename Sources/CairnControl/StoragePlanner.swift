@@ -4,8 +4,9 @@ import CairnCore
 /// together with Cairn's own provisioner `cairn.io/local-path` (the part sig-storage-lib-external-provisioner
 /// and external-provisioner play upstream) and the pvc-protection and pv-protection controllers.
 ///
-/// Each sync walks every claim (oldest first), then every volume not already written by the claim pass.
-/// Nothing is remembered between syncs: a restart, or a crash between two actions, is just another sync.
+/// A plan takes the claims and volumes it is given (the keys whose objects changed, or all of them at a
+/// resync): claims oldest first, then volumes not already written by the claim pass. Nothing is
+/// remembered between plans: a restart, or a crash between two actions, is just another plan.
 /// Every object is written at most once per plan, because each `.update` carries the resourceVersion it
 /// was read at.
 ///
@@ -17,14 +18,29 @@ import CairnCore
 ///   every PV on it that is not being deleted, minus requests already promised to the node
 ///   (see `StorageLedger`). The sum of volumes placed on a node never exceeds its allocatable storage.
 public enum StoragePlanner {
+    /// Every claim and volume of the snapshot.
     public static func plan(_ s: ClusterSnapshot) -> [Action] {
-        var sync = StorageSync(StorageIndex(s))
-        return sync.plan()
+        let index = ClusterIndex(s)
+        return plan(index, keys: keys(index), now: s.now)
+    }
+
+    /// The claims and volumes among `keys` (other kinds are ignored).
+    public static func plan(_ index: ClusterIndex, keys: [ObjectRef], now: Time) -> [Action] {
+        var sync = StorageSync(index, now: now)
+        let claims = keys.filter { $0.kind == .persistentVolumeClaim }.compactMap { index.claims[$0.key] }
+        let volumes = keys.filter { $0.kind == .persistentVolume }.map(\.key.name)
+        return sync.plan(claims: claims, volumes: volumes)
+    }
+
+    /// Every key this planner plans at a resync.
+    public static func keys(_ index: ClusterIndex) -> [ObjectRef] {
+        index.claims.keys.map { ObjectRef(.persistentVolumeClaim, $0) } + index.volumes.keys.map { ObjectRef(.persistentVolume, NamespacedName(nil, $0)) }
     }
 }
 
 struct StorageSync {
-    let index: StorageIndex
+    let index: ClusterIndex
+    let now: Time
     var ledger: StorageLedger
     var actions: [Action] = []
     /// PVs the claim pass handled (bound, checked or created): the volume pass leaves them alone.
@@ -32,15 +48,15 @@ struct StorageSync {
     /// PVs as this plan leaves them, where the claim pass changed them.
     var plannedVolumes: [String: PersistentVolume] = [:]
 
-    init(_ index: StorageIndex) {
+    init(_ index: ClusterIndex, now: Time) {
         self.index = index
-        self.ledger = StorageLedger(index)
+        self.now = now
+        self.ledger = index.plannableLedger
     }
 
-    mutating func plan() -> [Action] {
-        let claims = index.claims.values.sorted { storageCreationOrder($0.metadata, $1.metadata) }
-        for claim in claims { syncClaim(claim) }
-        for name in index.volumes.keys.sorted() where !writtenVolumes.contains(name) {
+    mutating func plan(claims: [PersistentVolumeClaim], volumes: [String]) -> [Action] {
+        for claim in claims.sorted(by: { storageCreationOrder($0.metadata, $1.metadata) }) { syncClaim(claim) }
+        for name in Set(volumes).sorted() where !writtenVolumes.contains(name) {
             if let pv = index.volumes[name] { syncVolume(pv) }
         }
         return actions
@@ -62,7 +78,7 @@ struct StorageSync {
     /// it (pvc_protection_controller podUsesPVC: pods not yet scheduled do not hold the claim).
     mutating func releaseProtection(_ claim: PersistentVolumeClaim) {
         guard claim.metadata.hasFinalizer(Well.pvcProtection) else { return }
-        let inUse = (index.podsByClaim[claim.storageKey] ?? []).contains { pod in
+        let inUse = index.podsUsing(claim.key).contains { pod in
             !(pod.spec.nodeName ?? "").isEmpty && !pod.storageIsTerminal
         }
         if inUse { return }
@@ -87,10 +103,10 @@ struct StorageSync {
     }
 
     mutating func lose(_ claim: PersistentVolumeClaim, reason: String, message: String) {
-        guard claim.phase != "Lost" else { return }
+        guard claim.phase != .lost else { return }
         var updated = claim
         var status = updated.status ?? PersistentVolumeClaimStatus()
-        status.phase = "Lost"
+        status.phase = .lost
         status.accessModes = nil
         status.capacity = nil
         updated.status = status
@@ -105,9 +121,13 @@ struct StorageSync {
             return syncRequestedVolume(claim, volumeName)
         }
         let selectedNode = claim.metadata.annotation(Well.selectedNode)
-        // A volume that already names this claim (pre-bound, or provisioned before a crash) wins.
+        // A volume that already names this claim (pre-bound, or just provisioned for it) wins.
         if let pv = index.volumeReferencing(claim), !writtenVolumes.contains(pv.name) {
-            return bind(pv, claim)
+            guard pv.metadata.annotation(Well.provisionedBy) == Well.provisioner else { return bind(pv, claim) }
+            return bind(pv, claim, extraClaimEdits: { c in
+                c.metadata.setAnnotation(Well.storageProvisioner, Well.provisioner)
+                c.metadata.setAnnotation(Well.betaStorageProvisioner, Well.provisioner)
+            })
         }
         let delayBinding = index.isDelayBinding(claim)
         // The PV controller leaves delayed claims to the scheduler until it has picked a node.
@@ -177,12 +197,12 @@ struct StorageSync {
     /// capacity, access modes, volume mode and labels (claim.spec.selector) fit; ties by name. With a
     /// selected node, only volumes on that node.
     func bestMatch(for claim: PersistentVolumeClaim, on node: String?) -> PersistentVolume? {
-        guard let selector = StorageIndex.volumeSelector(claim) else { return nil }
+        guard let selector = ClusterIndex.volumeSelector(claim) else { return nil }
         let request = claim.requestBytes ?? 0
         let modes = Set(claim.spec.accessModes ?? [])
         let mode = claim.spec.volumeMode ?? "Filesystem"
-        for pv in index.volumesByClass[claim.spec.storageClassName ?? ""] ?? [] {
-            guard (index.volumeBytes[pv.name] ?? 0) >= request, pv.phase == "Available", pv.spec.claimRef == nil,
+        for pv in index.availableVolumes(class: claim.spec.storageClassName ?? "") {
+            guard (index.volumeBytes[pv.name] ?? 0) >= request, pv.phase == .available, pv.spec.claimRef == nil,
                   !pv.metadata.isDeleting, !writtenVolumes.contains(pv.name),
                   (pv.spec.volumeMode ?? "Filesystem") == mode,
                   Set(pv.spec.accessModes ?? []).isSuperset(of: modes),
@@ -195,7 +215,7 @@ struct StorageSync {
 
     /// emitEventForUnboundDelayBindingClaim: name the pods the claim waits for, if any exist.
     mutating func waitForConsumer(_ claim: PersistentVolumeClaim) {
-        let waiting = (index.podsByClaim[claim.storageKey] ?? [])
+        let waiting = index.podsUsing(claim.key)
             .filter { ($0.spec.nodeName ?? "").isEmpty && !$0.storageIsTerminal }
             .map(\.name).sorted()
         switch waiting.count {
@@ -209,22 +229,22 @@ struct StorageSync {
     /// `provisioner` also sets the storage-provisioner annotations, as the PV controller does before it
     /// hands a claim to an external provisioner.
     mutating func reportPending(_ claim: PersistentVolumeClaim, _ type: EventType, _ reason: String, _ message: String,
-                                provisioner: String? = nil) {
+                                provisioner: String? = nil, source: String? = nil) {
         var updated = claim
         updated.metadata.setAnnotation(Well.lastStorageEvent, "\(type.rawValue) \(reason): \(message)")
         if let provisioner {
             updated.metadata.setAnnotation(Well.storageProvisioner, provisioner)
             updated.metadata.setAnnotation(Well.betaStorageProvisioner, provisioner)
         }
-        if claim.status?.phase != "Pending" {
+        if claim.status?.phase != .pending {
             var status = updated.status ?? PersistentVolumeClaimStatus()
-            status.phase = "Pending"
+            status.phase = .pending
             updated.status = status
         }
         guard updated != claim else { return }
         actions.append(.update(updated))
         if updated.metadata.annotation(Well.lastStorageEvent) != claim.metadata.annotation(Well.lastStorageEvent) {
-            actions.append(storageEvent(claim, type, reason, message))
+            actions.append(storageEvent(claim, type, reason, message, source: source))
         }
     }
 
@@ -232,8 +252,7 @@ struct StorageSync {
 
     /// bind(): the volume's claimRef and phase, then the claim's volumeName, annotations and status.
     /// Writes only what differs, so binding a bound pair plans nothing.
-    mutating func bind(_ pv: PersistentVolume, _ claim: PersistentVolumeClaim, extraClaimEdits: ((inout PersistentVolumeClaim) -> Void)? = nil,
-                       volumeCreated: Bool = false, node: String? = nil) {
+    mutating func bind(_ pv: PersistentVolume, _ claim: PersistentVolumeClaim, extraClaimEdits: ((inout PersistentVolumeClaim) -> Void)? = nil) {
         var volume = pv
         if let ref = volume.spec.claimRef, ref.uid == claim.uid, ref.name == claim.name, ref.namespace == claim.namespace {
             // Already ours; resourceVersion in claimRef is informational and not rewritten.
@@ -241,13 +260,13 @@ struct StorageSync {
             volume.spec.claimRef = claim.reference()
             volume.metadata.setAnnotation(Well.boundByController, "yes")
         }
-        if volume.status?.phase != "Bound" {
+        if volume.status?.phase != .bound {
             var status = volume.status ?? PersistentVolumeStatus()
-            status.phase = "Bound"
+            status.phase = .bound
             status.message = nil
             volume.status = status
         }
-        if !volumeCreated && volume != pv { actions.append(.update(volume)) }
+        if volume != pv { actions.append(.update(volume)) }
         writtenVolumes.insert(pv.name)
         plannedVolumes[pv.name] = volume
 
@@ -262,13 +281,13 @@ struct StorageSync {
         var status = updated.status ?? PersistentVolumeClaimStatus()
         if status.accessModes != pv.spec.accessModes { status.accessModes = pv.spec.accessModes }
         // Capacity is set as the claim becomes Bound, not rewritten afterwards (updateClaimStatus).
-        if status.phase != "Bound" || status.capacity?["storage"] == nil { status.capacity = pv.spec.capacity }
-        status.phase = "Bound"
+        if status.phase != .bound || status.capacity?["storage"] == nil { status.capacity = pv.spec.capacity }
+        status.phase = .bound
         updated.status = status
         if updated != claim {
             actions.append(.update(updated))
-            if claim.status?.phase != "Bound" {
-                actions.append(.history(.bound, claim: claim.reference(), volume: pv.name, node: node ?? index.volumeNode[pv.name],
+            if claim.status?.phase != .bound {
+                actions.append(.history(.bound, claim: claim.reference(), volume: pv.name, node: index.volumeNode[pv.name],
                                         pod: nil, detail: nil))
             }
         }
@@ -282,16 +301,26 @@ struct StorageSync {
         let fail = { (why: String) -> String in
             "failed to provision volume with StorageClass \(StorageText.quoted(storageClass.name)): \(why)"
         }
+        let work = NodeWork.provision(claimUID: claim.uid)
+        // Its directory is being made: the volume follows, and the claim is bound to it then.
+        if index.observed.inFlight.contains(work) { return }
+        if let failure = index.observed.failures[work], !failure.mayRetry(now: now) {
+            reportPending(claim, .warning, "ProvisioningFailed", fail(failure.message), source: Well.provisioner)
+            actions.append(.recheck(ObjectRef(.persistentVolumeClaim, claim.key), afterSeconds: failure.retryAfterSeconds))
+            return
+        }
         guard let request = claim.spec.requestedStorage, let bytes = request.bytes, bytes > 0 else {
-            return reportPending(claim, .warning, "ProvisioningFailed", fail("the claim requests no storage (spec.resources.requests.storage)"))
+            return reportPending(claim, .warning, "ProvisioningFailed", fail("the claim requests no storage (spec.resources.requests.storage)"),
+                                 source: Well.provisioner)
         }
         let node: String
         switch choose(bytes, request: request, claim: claim, storageClass: storageClass, selectedNode: selectedNode) {
-        case .failure(let why): return reportPending(claim, .warning, "ProvisioningFailed", fail(why.message))
+        case .failure(let why): return reportPending(claim, .warning, "ProvisioningFailed", fail(why.message), source: Well.provisioner)
         case .success(let n): node = n
         }
         guard let nodeObject = index.nodes[node], let dataRoot = nodeObject.metadata.annotation(Node.dataRootAnnotation) else {
-            return reportPending(claim, .warning, "ProvisioningFailed", fail("node \(StorageText.quoted(node)) has no \(Node.dataRootAnnotation) annotation"))
+            return reportPending(claim, .warning, "ProvisioningFailed", fail("node \(StorageText.quoted(node)) has no \(Node.dataRootAnnotation) annotation"),
+                                 source: Well.provisioner)
         }
         let ns = claim.namespace ?? ""
         let name = "pvc-\(claim.uid)"
@@ -314,19 +343,18 @@ struct StorageSync {
         ]))
         pv.spec.volumeMode = "Filesystem"
         var status = PersistentVolumeStatus()
-        status.phase = "Bound"
+        status.phase = .bound
         pv.status = status
 
         ledger.settle(claimUID: claim.uid, node: node, bytes: bytes)
         actions.append(storageEvent(claim, .normal, "Provisioning",
-                                    "External provisioner is provisioning volume for claim \(StorageText.quoted("\(ns)/\(claim.name)"))"))
-        actions.append(.provision(volume: pv, directory: directory))
-        actions.append(storageEvent(claim, .normal, "ProvisioningSucceeded", "Successfully provisioned volume \(name)"))
-        actions.append(.history(.provisioned, claim: claim.reference(), volume: name, node: node, pod: nil, detail: directory.path))
-        bind(pv, claim, extraClaimEdits: { c in
-            c.metadata.setAnnotation(Well.storageProvisioner, Well.provisioner)
-            c.metadata.setAnnotation(Well.betaStorageProvisioner, Well.provisioner)
-        }, volumeCreated: true, node: node)
+                                    "External provisioner is provisioning volume for claim \(StorageText.quoted("\(ns)/\(claim.name)"))",
+                                    source: Well.provisioner))
+        // The claim is bound once the volume exists (the next plan finds it by its claimRef).
+        actions.append(.provision(volume: pv, directory: directory, succeeded: [
+            storageEvent(claim, .normal, "ProvisioningSucceeded", "Successfully provisioned volume \(name)", source: Well.provisioner),
+            .history(.provisioned, claim: claim.reference(), volume: name, node: node, pod: nil, detail: directory.path),
+        ]))
     }
 
     struct NoRoom: Error { var message: String }
@@ -373,16 +401,16 @@ struct StorageSync {
         if pv.metadata.isDeleting {
             // Deleting a released volume still reclaims it; otherwise pv-protection lets it go once unbound.
             if claimGone && reclaim(pv) == .deleteDirectory { return reclaimDelete(pv) }
-            return releaseVolumeProtection(pv, bound: !claimGone && pv.phase == "Bound")
+            return releaseVolumeProtection(pv, bound: !claimGone && pv.phase == .bound)
         }
         if uid.isEmpty {
             // Unused, or pre-bound to a claim that has not bound yet.
-            return setPhase(pv, "Available")
+            return setPhase(pv, .available)
         }
         guard let claim else { return released(pv) }
         let claimVolume = claim.spec.volumeName ?? ""
         if claimVolume.isEmpty { return }   // the claim pass binds it
-        if claimVolume == pv.name { return setPhase(pv, "Bound") }
+        if claimVolume == pv.name { return setPhase(pv, .bound) }
         // The claim is bound to another volume.
         if pv.metadata.annotation(Well.provisionedBy) != nil && pv.spec.persistentVolumeReclaimPolicy == "Delete" {
             return released(pv)
@@ -395,13 +423,13 @@ struct StorageSync {
             updated.spec.claimRef?.uid = nil
         }
         var status = updated.status ?? PersistentVolumeStatus()
-        status.phase = "Available"
+        status.phase = .available
         status.message = nil
         updated.status = status
         actions.append(.update(updated))
     }
 
-    mutating func setPhase(_ pv: PersistentVolume, _ phase: String) {
+    mutating func setPhase(_ pv: PersistentVolume, _ phase: VolumePhase) {
         guard pv.status?.phase != phase else { return }
         var updated = pv
         var status = updated.status ?? PersistentVolumeStatus()
@@ -441,23 +469,23 @@ struct StorageSync {
         let outcome = reclaim(pv)
         var volume = pv
         if case .fail(let reason, let message) = outcome {
-            if pv.phase != "Failed" {
+            if pv.phase != .failed {
                 // Released then Failed upstream; one write here, as each object is written once per plan.
                 var status = volume.status ?? PersistentVolumeStatus()
-                status.phase = "Failed"
+                status.phase = .failed
                 status.message = message
                 volume.status = status
                 actions.append(.update(volume))
                 actions.append(storageEvent(pv, .warning, reason, message))
             }
-        } else if pv.phase != "Released" && pv.phase != "Failed" {
+        } else if pv.phase != .released && pv.phase != .failed {
             var status = volume.status ?? PersistentVolumeStatus()
-            status.phase = "Released"
+            status.phase = .released
             status.message = nil
             volume.status = status
             actions.append(.update(volume))
         }
-        if pv.phase != "Released" && pv.phase != "Failed" {
+        if pv.phase != .released && pv.phase != .failed {
             actions.append(.history(.released, claim: claimReference(pv), volume: pv.name, node: index.volumeNode[pv.name],
                                     pod: nil, detail: pv.spec.persistentVolumeReclaimPolicy))
         }
@@ -465,9 +493,10 @@ struct StorageSync {
     }
 
     mutating func reclaimDelete(_ pv: PersistentVolume) {
+        if index.observed.inFlight.contains(.reclaim(volume: pv.name)) { return }
         actions.append(.reclaimDelete(volume: pv, directory: directory(of: pv)))
         // A Failed volume is a retry: its deletion was recorded when first attempted.
-        if pv.phase != "Failed" {
+        if pv.phase != .failed {
             actions.append(.history(.deleted, claim: claimReference(pv), volume: pv.name, node: index.volumeNode[pv.name],
                                     pod: nil, detail: pv.spec.local?.path))
         }

@@ -1,63 +1,18 @@
 import CairnCore
 import Foundation
 
-/// namespace/name: how the workload controllers look objects up.
-struct WorkloadKey: Hashable, Comparable {
-    var namespace: String
-    var name: String
-
-    init(_ namespace: String?, _ name: String) {
-        self.namespace = namespace ?? ""
-        self.name = name
-    }
-    init(_ object: some KubeObject) { self.init(object.namespace, object.name) }
-
-    static func < (a: WorkloadKey, b: WorkloadKey) -> Bool {
-        a.namespace != b.namespace ? a.namespace < b.namespace : a.name < b.name
-    }
-}
-
-/// The snapshot's pods and claims indexed once, so planning a 1,000-replica set does no quadratic scans.
-struct WorkloadIndex {
-    var podsByKey: [WorkloadKey: Pod] = [:]
-    var claimsByKey: [WorkloadKey: PersistentVolumeClaim] = [:]
-    /// Pods by the uid of their controller (ownerReference with controller: true).
-    var podsByController: [String: [Pod]] = [:]
-    /// Pods without a controller, by namespace: candidates for adoption.
-    var orphanPodsByNamespace: [String: [Pod]] = [:]
-
-    init(_ s: ClusterSnapshot) {
-        podsByKey.reserveCapacity(s.pods.count)
-        claimsByKey.reserveCapacity(s.claims.count)
-        for pod in s.pods {
-            podsByKey[WorkloadKey(pod)] = pod
-            if let ref = pod.controllerRef {
-                podsByController[ref.uid, default: []].append(pod)
-            } else {
-                orphanPodsByNamespace[pod.namespace ?? "", default: []].append(pod)
-            }
-        }
-        for claim in s.claims { claimsByKey[WorkloadKey(claim)] = claim }
-    }
-
-    func claim(_ namespace: String?, _ name: String) -> PersistentVolumeClaim? {
-        claimsByKey[WorkloadKey(namespace, name)]
+extension ClusterIndex {
+    /// The pods a workload may claim: those it controls and the namespace's orphans.
+    func candidatePods(controller uid: String, namespace: String?) -> [Pod] {
+        (pods(podsByController[uid]) + pods(orphanPodsByNamespace[namespace ?? ""])).sorted { $0.name < $1.name }
     }
 }
 
 // MARK: Pod state as the controllers read it (k8s.io/kubernetes/pkg/api/v1/pod, controller_utils.go)
 
-enum WorkloadPodPhase {
-    static let pending = "Pending"
-    static let running = "Running"
-    static let succeeded = "Succeeded"
-    static let failed = "Failed"
-    static let unknown = "Unknown"
-}
-
 extension Pod {
-    var isRunning: Bool { phase == WorkloadPodPhase.running }
-    var hasFinished: Bool { phase == WorkloadPodPhase.succeeded || phase == WorkloadPodPhase.failed }
+    var isRunning: Bool { phase == .running }
+    var hasFinished: Bool { phase.isTerminal }
     /// controller.IsPodActive: not finished and not being deleted.
     var isActive: Bool { !hasFinished && !metadata.isDeleting }
     /// statefulset's isHealthy: Running, Ready and not terminating.
@@ -65,7 +20,7 @@ extension Pod {
 
     /// When the Ready condition last became True; nil when the pod is not ready.
     var readySince: Time? {
-        guard let c = condition("Ready"), c.status == "True" else { return nil }
+        guard let c = condition(PodConditionType.ready), c.status == .true else { return nil }
         return c.lastTransitionTime
     }
 

@@ -1,21 +1,53 @@
 public struct NodeCondition: Codable, Sendable, Hashable {
     public var type: String
-    public var status: String
+    public var status: ConditionStatus
     public var reason: String?
     public var message: String?
     public var lastHeartbeatTime: Time?
     public var lastTransitionTime: Time?
-    public init(type: String, status: String, reason: String? = nil, message: String? = nil) {
+    public init(type: String, status: ConditionStatus, reason: String? = nil, message: String? = nil,
+                lastHeartbeatTime: Time? = nil, lastTransitionTime: Time? = nil) {
         self.type = type
         self.status = status
         self.reason = reason
         self.message = message
+        self.lastHeartbeatTime = lastHeartbeatTime
+        self.lastTransitionTime = lastTransitionTime
     }
+}
+
+/// The node condition types kubelet writes.
+public enum NodeConditionType {
+    public static let ready = "Ready"
+}
+
+/// v1 Taint.
+public struct Taint: Codable, Sendable, Hashable {
+    public enum Effect: String, Codable, Sendable, CaseIterable {
+        case noSchedule = "NoSchedule"
+        case preferNoSchedule = "PreferNoSchedule"
+        case noExecute = "NoExecute"
+    }
+    public var key: String
+    public var value: String?
+    public var effect: Effect
+    public var timeAdded: Time?
+    public init(key: String, value: String? = nil, effect: Effect, timeAdded: Time? = nil) {
+        self.key = key
+        self.value = value
+        self.effect = effect
+        self.timeAdded = timeAdded
+    }
+
+    /// The node lifecycle controller's taint for a node whose kubelet stopped reporting.
+    public static let unreachableKey = "node.kubernetes.io/unreachable"
+    /// The taint NodeUnschedulable treats `spec.unschedulable` as (kubectl cordon).
+    public static let unschedulableKey = "node.kubernetes.io/unschedulable"
 }
 
 public struct NodeSpec: Codable, Sendable, Hashable {
     public var unschedulable: Bool?
-    public var taints: JSONValue?
+    public var taints: [Taint]?
     public init() {}
 }
 
@@ -43,7 +75,8 @@ public struct Node: KubeObject {
     /// Where Cairn keeps this node's volumes (annotation, so it shows in describe).
     public static let dataRootAnnotation = "cairn.io/data-root"
     public var allocatableStorage: Quantity? { status?.allocatable?[Node.storageResource] }
-    public var isReady: Bool { status?.conditions?.first { $0.type == "Ready" }?.status == "True" }
+    public var isReady: Bool { condition(NodeConditionType.ready)?.status == .true }
+    public func condition(_ type: String) -> NodeCondition? { status?.conditions?.first { $0.type == type } }
 }
 
 public struct EventSource: Codable, Sendable, Hashable {
@@ -77,8 +110,8 @@ public struct Event: KubeObject {
 }
 
 public struct NamespaceStatus: Codable, Sendable, Hashable {
-    public var phase: String?
-    public init(phase: String?) { self.phase = phase }
+    public var phase: NamespacePhase?
+    public init(phase: NamespacePhase?) { self.phase = phase }
 }
 
 /// v1 Namespace.

@@ -574,3 +574,24 @@ private func aggregate(_ messages: [String]) -> String {
     for m in messages where !seen.contains(m) { seen.append(m) }
     return seen.count == 1 ? seen[0] : "[" + seen.joined(separator: ", ") + "]"
 }
+
+extension Selector.Requirement {
+    /// A node selector requirement (NodeSelectorOperator In, NotIn, Exists, DoesNotExist, Gt, Lt) as
+    /// the label requirement nodeaffinity turns it into; nil when the operator is unknown or the
+    /// values do not fit it (upstream's NewRequirement error, which makes the term match nothing).
+    public init?(nodeSelector key: String, operator op: String, values: [String]?) {
+        let mapped: Selector.Operator
+        switch op {
+        case "In": mapped = .in
+        case "NotIn": mapped = .notIn
+        case "Exists": mapped = .exists
+        case "DoesNotExist": mapped = .doesNotExist
+        case "Gt": mapped = .greaterThan
+        case "Lt": mapped = .lessThan
+        default: return nil
+        }
+        guard let r = try? Selector.Requirement(validating: key, mapped, values) else { return nil }
+        self = r
+    }
+}
+

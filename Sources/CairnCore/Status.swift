@@ -1,3 +1,35 @@
+/// metav1.StatusReason: the machine-readable reason of a Status, every value apimachinery defines.
+public enum StatusReason: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+    case unknown = ""
+    case unauthorized = "Unauthorized"
+    case forbidden = "Forbidden"
+    case notFound = "NotFound"
+    case alreadyExists = "AlreadyExists"
+    case conflict = "Conflict"
+    case gone = "Gone"
+    case invalid = "Invalid"
+    case serverTimeout = "ServerTimeout"
+    case storeReadError = "StorageReadError"
+    case timeout = "Timeout"
+    case tooManyRequests = "TooManyRequests"
+    case badRequest = "BadRequest"
+    case methodNotAllowed = "MethodNotAllowed"
+    case notAcceptable = "NotAcceptable"
+    case requestEntityTooLarge = "RequestEntityTooLarge"
+    case unsupportedMediaType = "UnsupportedMediaType"
+    case internalError = "InternalError"
+    case expired = "Expired"
+    case serviceUnavailable = "ServiceUnavailable"
+
+    public var description: String { rawValue }
+
+    /// A reason this version does not know decodes as `.unknown`, as a Go client keeps any string.
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        self = StatusReason(rawValue: text) ?? .unknown
+    }
+}
+
 /// metav1.Status: every API error is one of these.
 public struct Status: Codable, Sendable, Hashable, Error, CustomStringConvertible {
     public struct Cause: Codable, Sendable, Hashable {
@@ -28,11 +60,11 @@ public struct Status: Codable, Sendable, Hashable, Error, CustomStringConvertibl
     public var metadata: [String: String] = [:]
     public var status: String
     public var message: String
-    public var reason: String
+    public var reason: StatusReason
     public var details: Details?
     public var code: Int
 
-    public init(code: Int, reason: String, message: String, details: Details? = nil) {
+    public init(code: Int, reason: StatusReason, message: String, details: Details? = nil) {
         self.status = code < 400 ? "Success" : "Failure"
         self.code = code
         self.reason = reason
@@ -43,38 +75,38 @@ public struct Status: Codable, Sendable, Hashable, Error, CustomStringConvertibl
     public var description: String { message }
 
     public static func notFound(_ kind: Kind, _ name: String) -> Status {
-        Status(code: 404, reason: "NotFound", message: "\(kind.resource) \"\(name)\" not found",
+        Status(code: 404, reason: .notFound, message: "\(kind.resource) \"\(name)\" not found",
                details: Details(name: name, group: kind.group, kind: kind.resource))
     }
     public static func alreadyExists(_ kind: Kind, _ name: String) -> Status {
-        Status(code: 409, reason: "AlreadyExists", message: "\(kind.resource) \"\(name)\" already exists",
+        Status(code: 409, reason: .alreadyExists, message: "\(kind.resource) \"\(name)\" already exists",
                details: Details(name: name, group: kind.group, kind: kind.resource))
     }
     public static func conflict(_ kind: Kind, _ name: String, _ why: String) -> Status {
-        Status(code: 409, reason: "Conflict",
+        Status(code: 409, reason: .conflict,
                message: "Operation cannot be fulfilled on \(kind.resource) \"\(name)\": \(why)",
                details: Details(name: name, group: kind.group, kind: kind.resource))
     }
     public static func invalid(_ kind: Kind, _ name: String, _ errors: [FieldError]) -> Status {
-        Status(code: 422, reason: "Invalid", message: "\(kind.rawValue) \"\(name)\" is invalid: \(aggregateMessage(errors))",
+        Status(code: 422, reason: .invalid, message: "\(kind.rawValue) \"\(name)\" is invalid: \(aggregateMessage(errors))",
                details: Details(name: name, group: kind.group, kind: kind.rawValue,
                                 causes: errors.map { Cause(reason: $0.type.rawValue, message: $0.body, field: $0.field) }))
     }
     public static func badRequest(_ message: String) -> Status {
-        Status(code: 400, reason: "BadRequest", message: message)
+        Status(code: 400, reason: .badRequest, message: message)
     }
     public static func forbidden(_ kind: Kind, _ name: String, _ why: String) -> Status {
-        Status(code: 403, reason: "Forbidden", message: "\(kind.resource) \"\(name)\" is forbidden: \(why)",
+        Status(code: 403, reason: .forbidden, message: "\(kind.resource) \"\(name)\" is forbidden: \(why)",
                details: Details(name: name, group: kind.group, kind: kind.resource))
     }
     public static func methodNotAllowed(_ message: String) -> Status {
-        Status(code: 405, reason: "MethodNotAllowed", message: message)
+        Status(code: 405, reason: .methodNotAllowed, message: message)
     }
-    public static func unauthorized() -> Status { Status(code: 401, reason: "Unauthorized", message: "Unauthorized") }
+    public static func unauthorized() -> Status { Status(code: 401, reason: .unauthorized, message: "Unauthorized") }
     public static func internalError(_ message: String) -> Status {
-        Status(code: 500, reason: "InternalError", message: "Internal error occurred: \(message)")
+        Status(code: 500, reason: .internalError, message: "Internal error occurred: \(message)")
     }
     public static func tooLarge(_ message: String) -> Status {
-        Status(code: 413, reason: "RequestEntityTooLarge", message: message)
+        Status(code: 413, reason: .requestEntityTooLarge, message: message)
     }
 }

@@ -47,7 +47,7 @@ public struct PersistentVolumeClaimSpec: Codable, Sendable, Hashable {
 }
 
 public struct PersistentVolumeClaimStatus: Codable, Sendable, Hashable {
-    public var phase: String?
+    public var phase: ClaimPhase?
     public var accessModes: [String]?
     public var capacity: [String: Quantity]?
     public var conditions: [JSONValue]?
@@ -67,7 +67,7 @@ public struct PersistentVolumeClaim: KubeObject {
         self.metadata = metadata
         self.spec = spec
     }
-    public var phase: String { status?.phase ?? "Pending" }
+    public var phase: ClaimPhase { status?.phase ?? .pending }
 }
 
 public struct LocalVolumeSource: Codable, Sendable, Hashable {
@@ -120,7 +120,7 @@ public struct PersistentVolumeSpec: Codable, Sendable, Hashable {
 }
 
 public struct PersistentVolumeStatus: Codable, Sendable, Hashable {
-    public var phase: String?
+    public var phase: VolumePhase?
     public var message: String?
     public var reason: String?
     public var lastPhaseTransitionTime: Time?
@@ -140,7 +140,7 @@ public struct PersistentVolume: KubeObject {
         self.metadata = metadata
         self.spec = spec
     }
-    public var phase: String { status?.phase ?? "Pending" }
+    public var phase: VolumePhase { status?.phase ?? .pending }
 }
 
 /// The access modes Kubernetes defines.

@@ -106,11 +106,11 @@ public struct PodSpec: Codable, Sendable, Hashable {
 
 public struct PodCondition: Codable, Sendable, Hashable {
     public var type: String
-    public var status: String
+    public var status: ConditionStatus
     public var reason: String?
     public var message: String?
     public var lastTransitionTime: Time?
-    public init(type: String, status: String, reason: String? = nil, message: String? = nil,
+    public init(type: String, status: ConditionStatus, reason: String? = nil, message: String? = nil,
                 lastTransitionTime: Time? = nil) {
         self.type = type
         self.status = status
@@ -121,7 +121,7 @@ public struct PodCondition: Codable, Sendable, Hashable {
 }
 
 public struct PodStatus: Codable, Sendable, Hashable {
-    public var phase: String?
+    public var phase: PodPhase?
     public var conditions: [PodCondition]?
     public var message: String?
     public var reason: String?
@@ -144,10 +144,10 @@ public struct Pod: KubeObject {
         self.metadata = metadata
         self.spec = spec
     }
-    public var phase: String { status?.phase ?? "Pending" }
+    public var phase: PodPhase { status?.phase ?? .pending }
     public func condition(_ type: String) -> PodCondition? { status?.conditions?.first { $0.type == type } }
-    public var isReady: Bool { condition("Ready")?.status == "True" }
-    public var isRunningAndReady: Bool { phase == "Running" && isReady && !metadata.isDeleting }
+    public var isReady: Bool { condition(PodConditionType.ready)?.status == .true }
+    public var isRunningAndReady: Bool { phase == .running && isReady && !metadata.isDeleting }
 }
 
 public struct PodTemplateSpec: Codable, Sendable, Hashable {

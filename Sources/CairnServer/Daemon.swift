@@ -1,3 +1,4 @@
+import CairnAPI
 import CairnControl
 import CairnCore
 import CairnManifest
@@ -45,25 +46,26 @@ public enum Daemon {
                                                 attributes: [.posixPermissions: 0o700])
         let lock = try StateLock(stateDir: config.stateDir)
         defer { lock.release() }
+        let socket = try OwnedSocket(path: config.socketPath)
+        defer { socket.release() }
 
-        unlink(config.socketPath)
         let store = try Store(path: "\(config.stateDir)/cairn.db")
         let agent = LocalNodeAgent(stateDir: config.stateDir, nodes: config.nodes, logger: logger)
         try agent.start(stateDir: config.stateDir)
-        defer {
-            agent.shutdown()
-            unlink(config.socketPath)
-        }
+        defer { agent.shutdown() }
 
         let plane = ControlPlane(store: store, agent: agent, localNodes: Set(config.nodes.map(\.name)), logger: logger)
-        try await plane.loadCache()
-        try await bootstrap(plane, config: config, logger: logger)
-        await plane.markLocalPodsNotReady()
+        try await plane.load()
+        let classes = try await bootstrap(plane, config: config, logger: logger)
+        await plane.observeServedNodes(agent.servedNodes())
+        try await plane.commitNow()
         await plane.sweepOrphanDirectories(reportKept: true)
+        await logStart(plane, config: config, classes: classes, logger: logger)
 
-        let handler = APIHandler(plane: plane, views: Views(plane: plane, agent: agent))
+        let handler = APIHandler(plane: plane, views: Views(plane: plane, agent: agent), watches: WatchServer(store: store),
+                                 logger: logger)
         var services: [any ServiceLifecycle.Service] = [
-            HTTPServer.unixSocket(path: config.socketPath, handler: handler, logger: logger),
+            HTTPServer.unixSocket(socket, handler: handler, logger: logger),
             ControllerService(plane: plane),
         ]
         if let listen = config.listen, let token = config.token {
@@ -71,28 +73,49 @@ public enum Daemon {
         }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        logger.notice("cairn serve: state \(config.stateDir), socket \(config.socketPath), nodes \(config.nodes.map(\.name).joined(separator: ","))")
         try await group.run()
-        logger.notice("cairn serve: shutting down")
+        logger.notice("cairn serve: shutting down; unmounting every pod volume and node filesystem")
     }
 
-    /// The default namespace, this host's Node objects and the StorageClasses from the directory.
-    static func bootstrap(_ plane: ControlPlane, config: DaemonConfig, logger: Logger) async throws {
+    /// What an operator wants to know at start: where state and sockets are, which nodes this daemon
+    /// serves (and which stored nodes it does not), and which classes it loaded.
+    static func logStart(_ plane: ControlPlane, config: DaemonConfig, classes: [StorageClass], logger: Logger) async {
+        let stored = await plane.read { Set($0.nodes.keys) }
+        let served = Set(config.nodes.map(\.name))
+        var listeners = ["unix:\(config.socketPath)"]
+        if let l = config.listen { listeners.append("tcp:\(l.host):\(l.port)") }
+        logger.notice("cairn serve started", metadata: [
+            "state": "\(config.stateDir)", "listeners": "\(listeners.joined(separator: ", "))",
+            "nodes": "\(config.nodes.map { "\($0.name)=\($0.dataRoot)" }.joined(separator: ", "))",
+            "classes": "\(classes.map(\.name).sorted().joined(separator: ", "))",
+        ])
+        let absent = stored.subtracting(served).sorted()
+        if !absent.isEmpty {
+            logger.warning("""
+                stored nodes that this daemon does not serve stay NotReady (Ready Unknown, tainted \(Taint.unreachableKey)) \
+                and their pods not ready until a daemon serves them again; nothing on them is deleted
+                """, metadata: ["not served": "\(absent.joined(separator: ", "))", "served": "\(served.sorted().joined(separator: ", "))"])
+        }
+    }
+
+    /// The default namespaces, this host's Node objects and the StorageClasses from the directory.
+    static func bootstrap(_ plane: ControlPlane, config: DaemonConfig, logger: Logger) async throws -> [StorageClass] {
         for ns in ["default", "kube-system"] where await plane.get(Namespace.self, namespace: nil, name: ns) == nil {
             try await plane.ensure(Namespace(metadata: ObjectMeta(name: ns)))
         }
         for node in config.nodes {
             try await plane.ensure(nodeObject(node, capacity: config.nodeCapacity[node.name]))
         }
-        if let dir = config.storageClassesDir {
-            for sc in try loadStorageClasses(dir) {
-                do {
-                    try await plane.ensure(sc)
-                } catch let s as Status {
-                    throw DaemonError("\(dir): StorageClass \"\(sc.name)\": \(s.message)")
-                }
+        guard let dir = config.storageClassesDir else { return [] }
+        let classes = try loadStorageClasses(dir)
+        for sc in classes {
+            do {
+                try await plane.ensure(sc)
+            } catch {
+                throw DaemonError("\(dir): StorageClass \"\(sc.name)\": \(error.message)")
             }
         }
+        return classes
     }
 
     static func nodeObject(_ config: LocalNodeAgent.NodeConfig, capacity override: Quantity?) -> Node {
@@ -106,8 +129,6 @@ public enum Daemon {
         var status = NodeStatus()
         status.capacity = [Node.storageResource: cap]
         status.allocatable = [Node.storageResource: cap]
-        status.conditions = [NodeCondition(type: "Ready", status: "True", reason: "KubeletReady",
-                                           message: "cairn node agent is serving volumes")]
         node.status = status
         return node
     }
@@ -152,29 +173,3 @@ struct ControllerService: ServiceLifecycle.Service {
     }
 }
 
-/// One daemon per state directory: an exclusive flock on <state>/cairn.lock, held for the daemon's life.
-final class StateLock: @unchecked Sendable {
-    let fd: Int32
-    let path: String
-
-    init(stateDir: String) throws {
-        path = "\(stateDir)/cairn.lock"
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw DaemonError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            var buf = [UInt8](repeating: 0, count: 32)
-            let n = pread(fd, &buf, 31, 0)
-            let pid = n > 0 ? String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
-            close(fd)
-            throw DaemonError("another cairn serve (pid \(pid)) is already running with state directory \(stateDir); stop it first or use another --state-dir")
-        }
-        ftruncate(fd, 0)
-        let pid = "\(getpid())\n"
-        _ = pid.withCString { pwrite(fd, $0, strlen($0), 0) }
-    }
-
-    func release() {
-        flock(fd, LOCK_UN)
-        close(fd)
-    }
-}

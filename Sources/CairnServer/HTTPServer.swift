@@ -34,18 +34,26 @@ struct CairnResponder: HTTPResponder {
     static func response(_ r: APIResponse) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        return Response(status: HTTPResponse.Status(code: r.status), headers: headers,
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: r.body)))
+        switch r.body {
+        case .text(let text):
+            return Response(status: HTTPResponse.Status(code: r.status), headers: headers,
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        case .stream(let lines):
+            headers[.transferEncoding] = "chunked"
+            return Response(status: HTTPResponse.Status(code: r.status), headers: headers,
+                            body: ResponseBody(asyncSequence: lines.map { ByteBuffer(string: $0) }))
+        }
     }
 }
 
 enum HTTPServer {
-    static func unixSocket(path: String, handler: APIHandler, logger: Logger) -> some ServiceLifecycle.Service {
+    static func unixSocket(_ socket: OwnedSocket, handler: APIHandler, logger: Logger) -> some ServiceLifecycle.Service {
         Application(responder: CairnResponder(handler: handler, token: nil),
-                    configuration: ApplicationConfiguration(address: .unixDomainSocket(path: path), serverName: "cairn"),
+                    configuration: ApplicationConfiguration(address: .unixDomainSocket(path: socket.path), serverName: "cairn"),
                     onServerRunning: { _ in
                         // Only root (the socket's owner) may talk to the daemon.
-                        chmod(path, 0o600)
+                        chmod(socket.path, 0o600)
+                        socket.claim()
                     },
                     logger: logger)
     }

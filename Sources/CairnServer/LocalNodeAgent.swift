@@ -66,6 +66,17 @@ public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
         return (removed, kept)
     }
 
+    public func servedNodes() -> Set<String> {
+        let mounted = lock.withLock { filesystems }
+        var served = Set<String>()
+        for (node, _) in mounted {
+            // statvfs goes through the FUSE session: a dead one answers ENOTCONN.
+            var st = statvfs()
+            if statvfs(layout.nodeMountPoint(node: node), &st) == 0 { served.insert(node) }
+        }
+        return served
+    }
+
     /// Unmounts every pod volume and every node filesystem.
     public func shutdown() {
         for m in layout.mountedPodVolumes() {

@@ -22,6 +22,8 @@ public protocol NodeAgent: Sendable {
     /// A directory with anything in it is kept (a Retain volume whose PV was deleted by hand keeps its
     /// data); returns what was removed and what was kept, as "node:name".
     func sweepOrphanDirectories(known: Set<String>) -> (removed: [String], kept: [String])
+    /// The nodes whose filesystem session is mounted and answering now: the node agent's heartbeat.
+    func servedNodes() -> Set<String>
 }
 
 /// What Cairn records about a volume's contents when its pod leaves.

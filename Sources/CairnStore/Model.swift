@@ -49,9 +49,27 @@ public struct StoredObject: Sendable, Hashable {
     }
 }
 
-/// What happened to a claim, as recorded in `binding_history.action`.
-public enum BindingAction: String, Sendable, CaseIterable, Codable, Hashable {
-    case provisioned, bound, mounted, unmounted, released, deleted, lost
+/// What a change did to its object (the watch event types that come from writes).
+public enum ChangeType: String, Sendable, Codable, Hashable {
+    case added = "ADDED"
+    case modified = "MODIFIED"
+    case deleted = "DELETED"
+}
+
+/// One row of the change log: the object as that write left it (a deletion: as it was, stamped with
+/// the deletion's resourceVersion).
+public struct ChangeRecord: Sendable, Hashable {
+    public var resourceVersion: Int64
+    public var type: ChangeType
+    public var key: ObjectKey
+    public var json: String
+
+    public init(resourceVersion: Int64, type: ChangeType, key: ObjectKey, json: String) {
+        self.resourceVersion = resourceVersion
+        self.type = type
+        self.key = key
+        self.json = json
+    }
 }
 
 /// One row of `binding_history`: what happened to a claim, when, and with which volume, node and pod.
@@ -88,6 +106,7 @@ public struct HistoryEntry: Sendable, Hashable {
 /// arrives, whether the data it finds is the data the last pod left.
 public struct Fingerprint: Sendable, Hashable {
     public var claimUID: String
+    public var kind: FingerprintKind
     public var namespace: String
     public var claim: String
     public var volume: String
@@ -97,9 +116,10 @@ public struct Fingerprint: Sendable, Hashable {
     public var bytes: Int64
     public var digest: String
 
-    public init(claimUID: String, namespace: String, claim: String, volume: String, pod: String?,
+    public init(claimUID: String, kind: FingerprintKind, namespace: String, claim: String, volume: String, pod: String?,
                 recordedAt: Time, files: Int64, bytes: Int64, digest: String) {
         self.claimUID = claimUID
+        self.kind = kind
         self.namespace = namespace
         self.claim = claim
         self.volume = volume

@@ -8,11 +8,17 @@ enum Schema {
     static let claimBoundOnceIndex = "pv_claim_ref_uid_unique"
     static let volumeBoundOnceIndex = "pvc_volume_name_unique"
     static let resourceVersionCounter = "resourceVersion"
+    /// Changes at or below this resourceVersion have been compacted away: a watch from an older one
+    /// gets 410 Expired.
+    static let compactedCounter = "compactedResourceVersion"
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1-objects-history-fingerprints-usage") { db in
             try db.execute(sql: v1)
+        }
+        m.registerMigration("v2-change-log-remounts-fingerprint-kinds") { db in
+            try db.execute(sql: v2)
         }
         return m
     }
@@ -108,5 +114,72 @@ enum Schema {
             capacity_bytes INTEGER NOT NULL CHECK (capacity_bytes >= 0),
             updated_at TEXT NOT NULL
         ) STRICT;
+        """
+
+    // The change log (what watch serves and what a restarted watch resumes from), written in the same
+    // transaction as each object write; binding history with the actions a restart and an expansion
+    // add; fingerprints keyed by what they describe. SQLite cannot alter a CHECK, so the two tables are
+    // rebuilt, keeping every row.
+    private static let v2 = """
+        CREATE TABLE changes (
+            resource_version INTEGER PRIMARY KEY NOT NULL CHECK (resource_version > 0),
+            type TEXT NOT NULL CHECK (type IN ('ADDED','MODIFIED','DELETED')),
+            kind TEXT NOT NULL,
+            namespace TEXT NOT NULL,
+            name TEXT NOT NULL,
+            body TEXT NOT NULL CHECK (json_valid(body)),
+            CHECK (json_extract(body, '$.metadata.resourceVersion') = CAST(resource_version AS TEXT))
+        ) STRICT;
+        CREATE INDEX changes_by_kind ON changes (kind, resource_version);
+        CREATE INDEX changes_by_object ON changes (kind, namespace, name, resource_version);
+        CREATE TRIGGER changes_append_only BEFORE UPDATE ON changes
+            BEGIN SELECT RAISE(ABORT, 'changes are append-only'); END;
+        -- Objects written before the change log existed have no changes: a watch starts after them.
+        INSERT INTO counters (name, value)
+            SELECT '\(compactedCounter)', value FROM counters WHERE name = '\(resourceVersionCounter)';
+
+        CREATE TABLE binding_history_v2 (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            namespace TEXT NOT NULL,
+            claim TEXT NOT NULL,
+            claim_uid TEXT NOT NULL,
+            volume TEXT,
+            node TEXT,
+            pod TEXT,
+            action TEXT NOT NULL CHECK (action IN
+                ('provisioned','bound','mounted','remounted','unmounted','expanded','released','deleted','lost')),
+            detail TEXT
+        ) STRICT;
+        INSERT INTO binding_history_v2 SELECT id, at, namespace, claim, claim_uid, volume, node, pod, action, detail
+            FROM binding_history;
+        DROP TABLE binding_history;
+        ALTER TABLE binding_history_v2 RENAME TO binding_history;
+        CREATE INDEX binding_history_by_claim_uid ON binding_history (claim_uid, id);
+        CREATE INDEX binding_history_by_claim ON binding_history (namespace, claim, id);
+        CREATE TRIGGER binding_history_append_only BEFORE UPDATE ON binding_history
+            BEGIN SELECT RAISE(ABORT, 'binding_history is append-only'); END;
+
+        CREATE TABLE fingerprints_v2 (
+            claim_uid TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('left','arrival')),
+            namespace TEXT NOT NULL,
+            claim TEXT NOT NULL,
+            volume TEXT NOT NULL,
+            pod TEXT,
+            recorded_at TEXT NOT NULL,
+            files INTEGER NOT NULL CHECK (files >= 0),
+            bytes INTEGER NOT NULL CHECK (bytes >= 0),
+            digest TEXT NOT NULL,
+            PRIMARY KEY (claim_uid, kind)
+        ) STRICT;
+        -- Version 1 kept what a pod found on arrival under the key "arrival:<claim uid>".
+        INSERT INTO fingerprints_v2
+            SELECT CASE WHEN claim_uid LIKE 'arrival:%' THEN substr(claim_uid, 9) ELSE claim_uid END,
+                   CASE WHEN claim_uid LIKE 'arrival:%' THEN 'arrival' ELSE 'left' END,
+                   namespace, claim, volume, pod, recorded_at, files, bytes, digest
+            FROM fingerprints;
+        DROP TABLE fingerprints;
+        ALTER TABLE fingerprints_v2 RENAME TO fingerprints;
         """
 }

@@ -2,17 +2,14 @@ import CairnCore
 import Foundation
 import GRDB
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Cairn's durable state: one SQLite file in the daemon's state directory.
 ///
 /// Thread safety: `Store` is shared by every task of the daemon. `read` runs on one of several reader
 /// connections and sees a consistent snapshot (WAL), so it never waits for a write; `write` calls run one
 /// at a time, each as one transaction. Both block the calling thread: call them off an event loop.
-/// Neither may be called from inside the closure of another (GRDB refuses reentrant access), except
-/// inside `batch`, which they join.
+/// Neither may be called from inside the closure of another (GRDB refuses reentrant access). Writes may
+/// be staged (`stage`) and committed together (`commit`): group commit.
 public final class Store: Sendable {
     private let database: any DatabaseWriter
 
@@ -57,40 +54,85 @@ public final class Store: Sendable {
         }
     }
 
-    /// The transaction `batch` holds open, and the thread it belongs to.
-    private struct OpenBatch: @unchecked Sendable {
-        var thread: pthread_t
-        var db: Database  // used only on `thread`, inside the writer's closure
-    }
-    private let openBatch = Mutex<OpenBatch?>(nil)
+    /// Whether a staged transaction is open on the writer connection (see `stage`).
+    private let staged = Mutex(false)
+    /// Woken after every commit, with the resourceVersion then current.
+    public let commits = CommitFeed()
 
-    /// The open batch's connection, if the calling thread is the one running it.
-    private func batchDatabase() -> Database? {
-        openBatch.withLock { b in b.flatMap { pthread_equal($0.thread, pthread_self()) != 0 ? $0.db : nil } }
-    }
-
-    /// Runs `body` as one transaction that every `write` (and `read`) made from it on this thread joins,
-    /// each write in a savepoint of its own, so a failing write undoes only itself. Many writes then
-    /// cost one commit (one fsync with synchronous=FULL) instead of one each: the controllers use it
-    /// for the actions of one sync. If the commit fails, nothing of the batch is stored.
+    /// Runs `body` in a savepoint of the open transaction, opening one first if none is open, and
+    /// leaves it open: writes from many callers then share one commit (one fsync with
+    /// synchronous=FULL) when `commit()` is called. A write that throws undoes only itself. Nothing
+    /// staged is visible to `read` (other connections) until the commit; `readStaged` sees it.
     @discardableResult
-    public func batch<T>(_ body: () throws -> T) throws -> T {
-        if batchDatabase() != nil { return try body() }
+    public func stage<T>(_ body: (StoreWriter) throws -> T) throws -> T {
         do {
-            return try database.write { db in
-                openBatch.withLock { $0 = OpenBatch(thread: pthread_self(), db: db) }
-                defer { openBatch.withLock { $0 = nil } }
-                return try body()
+            return try database.writeWithoutTransaction { db in
+                if !db.isInsideTransaction {
+                    try db.beginTransaction(.immediate)
+                    staged.withLock { $0 = true }
+                }
+                var result: T?
+                try db.inSavepoint {
+                    result = try body(StoreWriter(db: db))
+                    return .commit
+                }
+                return result!
             }
         } catch {
             throw Store.storeError(error, while: "writing \(path ?? "the in-memory store")")
         }
     }
 
-    /// Runs `body` with a consistent snapshot of the store (inside a batch: the batch's own view).
+    /// Whether staged writes wait for `commit()`.
+    public var hasStagedWrites: Bool { staged.withLock { $0 } }
+
+    /// Makes every staged write durable. If the commit fails, nothing staged is stored.
+    public func commit() throws {
+        guard hasStagedWrites else { return }
+        do {
+            let version = try database.writeWithoutTransaction { db -> Int64 in
+                defer { staged.withLock { $0 = false } }
+                do {
+                    try db.commit()
+                } catch {
+                    if db.isInsideTransaction { try? db.rollback() }
+                    throw error
+                }
+                return try StoreReader(db: db).currentResourceVersion()
+            }
+            commits.publish(version)
+        } catch {
+            throw Store.storeError(error, while: "committing to \(path ?? "the in-memory store")")
+        }
+    }
+
+    /// Drops every staged write.
+    public func rollback() {
+        guard hasStagedWrites else { return }
+        try? database.writeWithoutTransaction { db in
+            defer { staged.withLock { $0 = false } }
+            if db.isInsideTransaction { try db.rollback() }
+        }
+    }
+
+    /// Runs `body` with everything it writes staged, then commits: one transaction for all of it,
+    /// each write in a savepoint of its own, so a failing write undoes only itself. If `body` throws,
+    /// nothing it staged is stored (writes staged before the call are committed with it, or dropped).
+    @discardableResult
+    public func batch<T>(_ body: () throws -> T) throws -> T {
+        do {
+            let result = try body()
+            try commit()
+            return result
+        } catch {
+            rollback()
+            throw error
+        }
+    }
+
+    /// Runs `body` with a consistent snapshot of what is committed.
     @discardableResult
     public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {
-        if let db = batchDatabase() { return try body(StoreReader(db: db)) }
         do {
             return try database.read { db in try body(StoreReader(db: db)) }
         } catch {
@@ -98,27 +140,30 @@ public final class Store: Sendable {
         }
     }
 
-    /// Runs `body` in one transaction: it commits when `body` returns and rolls back everything when it
-    /// throws (the error is rethrown as it was).
+    /// Reads on the writer connection, seeing staged writes too.
+    @discardableResult
+    public func readStaged<T>(_ body: (StoreReader) throws -> T) throws -> T {
+        do {
+            return try database.writeWithoutTransaction { db in try body(StoreReader(db: db)) }
+        } catch {
+            throw Store.storeError(error, while: "reading \(path ?? "the in-memory store")")
+        }
+    }
+
+    /// Runs `body` in one transaction that commits when `body` returns and rolls back everything when it
+    /// throws (the error is rethrown as it was). With staged writes open, `body` joins them instead (in a
+    /// savepoint) and is committed with them.
     @discardableResult
     public func write<T>(_ body: (StoreWriter) throws -> T) throws -> T {
-        if let db = batchDatabase() {
-            var result: T?
-            do {
-                try db.inSavepoint {
-                    result = try body(StoreWriter(db: db))
-                    return .commit
-                }
-            } catch {
-                throw Store.storeError(error, while: "writing \(path ?? "the in-memory store")")
-            }
-            return result!
-        }
+        if hasStagedWrites { return try stage(body) }
+        let result: T
         do {
-            return try database.write { db in try body(StoreWriter(db: db)) }
+            result = try database.write { db in try body(StoreWriter(db: db)) }
         } catch {
             throw Store.storeError(error, while: "writing \(path ?? "the in-memory store")")
         }
+        if let version = try? read({ try $0.currentResourceVersion() }) { commits.publish(version) }
+        return result
     }
 
     // MARK: - Opening
@@ -129,6 +174,8 @@ public final class Store: Sendable {
         // Another process (a second daemon, sqlite3 in a shell) may hold the write lock briefly.
         c.busyMode = .timeout(5)
         c.label = "CairnStore"
+        // `stage` leaves a transaction open between calls, so that many writes share one commit.
+        c.allowsUnsafeTransactions = true
         return c
     }
 

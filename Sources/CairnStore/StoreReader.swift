@@ -62,6 +62,72 @@ public struct StoreReader {
         }
     }
 
+    /// Changes after `resourceVersion`, oldest first, at most `limit`: of one kind (in one namespace,
+    /// or all with nil), or of every kind (nil kind).
+    public func changes(after resourceVersion: Int64, kind: Kind?, namespace: String?, limit: Int) throws -> [ChangeRecord] {
+        try guarded("reading the change log after \(resourceVersion)") {
+            var conditions = ["resource_version > ?"]
+            var arguments: StatementArguments = [resourceVersion]
+            if let kind {
+                conditions.append("kind = ?")
+                arguments += [kind.rawValue]
+                if let namespace {
+                    conditions.append("namespace = ?")
+                    arguments += [namespace]
+                }
+            }
+            let statement = try db.cachedStatement(sql: """
+                SELECT resource_version, type, kind, namespace, name, body FROM changes
+                WHERE \(conditions.joined(separator: " AND ")) ORDER BY resource_version LIMIT ?
+                """)
+            arguments += [limit]
+            var out: [ChangeRecord] = []
+            let rows = try Row.fetchCursor(statement, arguments: arguments)
+            while let row = try rows.next() {
+                let version: Int64 = try row.decode(atIndex: 0)
+                let typeText: String = try row.decode(atIndex: 1), kindText: String = try row.decode(atIndex: 2)
+                guard let type = ChangeType(rawValue: typeText), let kind = Kind(rawValue: kindText) else {
+                    throw StoreError.corrupt("change \(version) has unknown type \"\(typeText)\" or kind \"\(kindText)\"")
+                }
+                out.append(ChangeRecord(resourceVersion: version, type: type,
+                                        key: ObjectKey(kind: kind, namespace: try row.decode(atIndex: 3), name: try row.decode(atIndex: 4)),
+                                        json: try row.decode(atIndex: 5)))
+            }
+            return out
+        }
+    }
+
+    /// The newest change of an object at or before `resourceVersion`, if the log still has it: what a
+    /// watcher with a selector saw of the object before a later change.
+    public func change(of key: ObjectKey, before resourceVersion: Int64) throws -> ChangeRecord? {
+        try guarded("reading the change log of \(key)") {
+            let statement = try db.cachedStatement(sql: """
+                SELECT resource_version, type, body FROM changes
+                WHERE kind = ? AND namespace = ? AND name = ? AND resource_version < ?
+                ORDER BY resource_version DESC LIMIT 1
+                """)
+            guard let row = try Row.fetchOne(statement, arguments: [key.kind.rawValue, key.namespace, key.name, resourceVersion]) else {
+                return nil
+            }
+            let typeText: String = try row.decode(atIndex: 1)
+            guard let type = ChangeType(rawValue: typeText) else { throw StoreError.corrupt("a change has unknown type \"\(typeText)\"") }
+            return ChangeRecord(resourceVersion: try row.decode(atIndex: 0), type: type, key: key, json: try row.decode(atIndex: 2))
+        }
+    }
+
+    /// Changes at or below this resourceVersion are no longer in the log.
+    public func compactedResourceVersion() throws -> Int64 {
+        try guarded("reading the compaction point of the change log") {
+            let statement = try db.cachedStatement(sql: "SELECT value FROM counters WHERE name = ?")
+            return try Int64.fetchOne(statement, arguments: [Schema.compactedCounter]) ?? 0
+        }
+    }
+
+    /// How many changes the log holds.
+    public func changeCount() throws -> Int {
+        try guarded("counting the change log") { try Int.fetchOne(db, sql: "SELECT count(*) FROM changes") ?? 0 }
+    }
+
     /// Everything recorded for the claim with this uid, oldest first.
     public func history(claimUID: String) throws -> [HistoryEntry] {
         try guarded("reading the binding history of claim uid \(claimUID)") {
@@ -84,15 +150,15 @@ public struct StoreReader {
         }
     }
 
-    public func fingerprint(claimUID: String) throws -> Fingerprint? {
-        try guarded("reading the fingerprint of claim uid \(claimUID)") {
+    public func fingerprint(claimUID: String, kind: FingerprintKind) throws -> Fingerprint? {
+        try guarded("reading the \(kind.rawValue) fingerprint of claim uid \(claimUID)") {
             let statement = try db.cachedStatement(sql: """
                 SELECT claim_uid, namespace, claim, volume, pod, recorded_at, files, bytes, digest
-                FROM fingerprints WHERE claim_uid = ?
+                FROM fingerprints WHERE claim_uid = ? AND kind = ?
                 """)
-            guard let row = try Row.fetchOne(statement, arguments: [claimUID]) else { return nil }
+            guard let row = try Row.fetchOne(statement, arguments: [claimUID, kind.rawValue]) else { return nil }
             return Fingerprint(
-                claimUID: try row.decode(atIndex: 0), namespace: try row.decode(atIndex: 1),
+                claimUID: try row.decode(atIndex: 0), kind: kind, namespace: try row.decode(atIndex: 1),
                 claim: try row.decode(atIndex: 2), volume: try row.decode(atIndex: 3), pod: try row.decode(atIndex: 4),
                 recordedAt: try storedTime(row.decode(atIndex: 5), "fingerprints.recorded_at"),
                 files: try row.decode(atIndex: 6), bytes: try row.decode(atIndex: 7), digest: try row.decode(atIndex: 8))

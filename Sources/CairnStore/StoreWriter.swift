@@ -22,7 +22,9 @@ public struct StoreWriter {
     public func history(namespace: String, claim: String) throws -> [HistoryEntry] {
         try reader.history(namespace: namespace, claim: claim)
     }
-    public func fingerprint(claimUID: String) throws -> Fingerprint? { try reader.fingerprint(claimUID: claimUID) }
+    public func fingerprint(claimUID: String, kind: FingerprintKind) throws -> Fingerprint? {
+        try reader.fingerprint(claimUID: claimUID, kind: kind)
+    }
     public func usage(volume: String) throws -> VolumeUsageRecord? { try reader.usage(volume: volume) }
     public func allUsage() throws -> [String: VolumeUsageRecord] { try reader.allUsage() }
 
@@ -58,6 +60,7 @@ public struct StoreWriter {
             root["metadata"] = .object(meta)
             let json = encode(root)
             try storeRow(key, uid: uid, version: version, json: json, root: root, insert: true)
+            try appendChange(.added, key, version, json)
             return StoredObject(key: key, uid: uid, resourceVersion: version, json: json)
         }
     }
@@ -102,6 +105,7 @@ public struct StoreWriter {
             root["metadata"] = .object(meta)
             let json = encode(root)
             try storeRow(key, uid: stored.uid, version: version, json: json, root: root, insert: false)
+            try appendChange(.modified, key, version, json)
             return StoredObject(key: key, uid: stored.uid, resourceVersion: version, json: json)
         }
     }
@@ -121,8 +125,38 @@ public struct StoreWriter {
             try statement.execute(arguments: [key.kind.rawValue, key.namespace, key.name])
             var body = try stored.decodedBody()
             body["metadata"]?["resourceVersion"] = .string(String(version))
-            return StoredObject(key: key, uid: stored.uid, resourceVersion: version, json: body.jsonText())
+            let json = body.jsonText()
+            try appendChange(.deleted, key, version, json)
+            return StoredObject(key: key, uid: stored.uid, resourceVersion: version, json: json)
         }
+    }
+
+    // MARK: - Change log
+
+    /// Removes the oldest changes so that at most `retain` remain, and records how far the log now
+    /// reaches back (a watch from before that gets 410 Expired). Returns how many were removed.
+    @discardableResult
+    public func compactChanges(retain: Int) throws -> Int {
+        try guarded("compacting the change log") {
+            let current = try reader.currentResourceVersion()
+            let compacted = try reader.compactedResourceVersion()
+            guard let oldestKept = try Int64.fetchOne(db, sql: """
+                SELECT resource_version FROM changes ORDER BY resource_version DESC LIMIT 1 OFFSET ?
+                """, arguments: [max(retain, 1) - 1]) else { return 0 }
+            let cutoff = min(oldestKept - 1, current)
+            guard cutoff > compacted else { return 0 }
+            try db.execute(sql: "DELETE FROM changes WHERE resource_version <= ?", arguments: [cutoff])
+            let removed = db.changesCount
+            try db.execute(sql: "UPDATE counters SET value = ? WHERE name = ?", arguments: [cutoff, Schema.compactedCounter])
+            return removed
+        }
+    }
+
+    private func appendChange(_ type: ChangeType, _ key: ObjectKey, _ version: Int64, _ json: String) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO changes (resource_version, type, kind, namespace, name, body) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        try statement.execute(arguments: [version, type.rawValue, key.kind.rawValue, key.namespace, key.name, json])
     }
 
     // MARK: - History, fingerprints, usage
@@ -143,7 +177,7 @@ public struct StoreWriter {
         }
     }
 
-    /// Records the fingerprint of a claim's volume, replacing the previous one for that claim.
+    /// Records a fingerprint of a claim's volume, replacing the previous one of that kind for that claim.
     public func recordFingerprint(_ f: Fingerprint) throws {
         guard f.files >= 0, f.bytes >= 0 else {
             throw StoreError.invariant("fingerprint of claim \(f.namespace)/\(f.claim) has negative counts "
@@ -151,15 +185,16 @@ public struct StoreWriter {
         }
         try guarded("recording the fingerprint of claim \(f.namespace)/\(f.claim)") {
             let statement = try db.cachedStatement(sql: """
-                INSERT INTO fingerprints (claim_uid, namespace, claim, volume, pod, recorded_at, files, bytes, digest)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (claim_uid) DO UPDATE SET
+                INSERT INTO fingerprints (claim_uid, kind, namespace, claim, volume, pod, recorded_at, files, bytes, digest)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (claim_uid, kind) DO UPDATE SET
                     namespace = excluded.namespace, claim = excluded.claim, volume = excluded.volume,
                     pod = excluded.pod, recorded_at = excluded.recorded_at, files = excluded.files,
                     bytes = excluded.bytes, digest = excluded.digest
                 """)
             try statement.execute(arguments: [
-                f.claimUID, f.namespace, f.claim, f.volume, f.pod, times.text(f.recordedAt), f.files, f.bytes, f.digest,
+                f.claimUID, f.kind.rawValue, f.namespace, f.claim, f.volume, f.pod, times.text(f.recordedAt), f.files,
+                f.bytes, f.digest,
             ])
         }
     }

@@ -1,0 +1,249 @@
+import CairnControl
+import CairnCore
+import CairnStore
+import Foundation
+
+/// The API verbs. Writes go through the write path and answer only once committed (`durable()`), so a
+/// client is never told of a write a crash could lose. Reads are served from SQLite as stored JSON
+/// text, so large lists never build trees.
+extension ControlPlane {
+    // MARK: reads
+
+    public func listJSON(_ kind: Kind, namespace: String?, labelSelector: String?, fieldSelector: String?) throws(Status) -> String {
+        let filter = try ObjectFilter(kind: kind, labelSelector: labelSelector, fieldSelector: fieldSelector)
+        let (rv, items): (Int64, [StoredObject])
+        do {
+            (rv, items) = try store.read { r in (try r.currentResourceVersion(), try r.list(kind: kind, namespace: namespace)) }
+        } catch {
+            throw statusFor(error, kind: kind, name: "")
+        }
+        var texts: [String] = []
+        texts.reserveCapacity(items.count)
+        for item in items where filter.isEverything || filter.matches(item.body) { texts.append(item.json) }
+        return "{\"apiVersion\":\"\(kind.apiVersion)\",\"items\":[\(texts.joined(separator: ","))],\"kind\":\"\(kind.rawValue)List\",\"metadata\":{\"resourceVersion\":\"\(rv)\"}}"
+    }
+
+    public func getJSON(_ kind: Kind, namespace: String?, name: String) throws(Status) -> String {
+        let stored: StoredObject?
+        do {
+            stored = try store.read { try $0.get(ObjectKey(kind: kind, namespace: namespace ?? "", name: name)) }
+        } catch {
+            throw statusFor(error, kind: kind, name: name)
+        }
+        guard let stored else { throw Status.notFound(kind, name) }
+        return stored.json
+    }
+
+    // MARK: writes
+
+    /// POST: strict decode, default, validate, admit, store. `path.namespace` is the namespace of the URL.
+    public func create(_ path: APIPath, body: JSONValue, dryRun: Bool = false) async throws(Status) -> String {
+        let stored = try createStaged(path, body: body, dryRun: dryRun)
+        if !dryRun { try await durable() }
+        return stored.json
+    }
+
+    func createStaged(_ path: APIPath, body: JSONValue, dryRun: Bool) throws(Status) -> StoredObject {
+        var typed = try decodeForWrite(path.kind, body)
+        try placeInNamespace(&typed, path)
+        if (typed.metadata.name ?? "").isEmpty, let g = typed.metadata.generateName {
+            typed.metadata.name = g + names.suffix()
+        }
+        guard path.kind.userWritable else {
+            throw Status.methodNotAllowed("\(path.kind.resource) are managed by cairn serve, not created by clients")
+        }
+        typed = Defaulting.apply(typed)
+        let errors = Validation.validate(typed)
+        if !errors.isEmpty { throw Status.invalid(path.kind, typed.name, errors) }
+        if index.object(ObjectRef(typed)) != nil { throw Status.alreadyExists(path.kind, typed.name) }
+        return try insert(typed, dryRun: dryRun)
+    }
+
+    /// PUT: optimistic concurrency on metadata.resourceVersion; status stays the controllers'. The
+    /// object is defaulted before it is compared with what is stored, so leaving out a defaulted
+    /// field changes nothing (an unchanged object keeps its resourceVersion).
+    public func update(_ path: APIPath, body: JSONValue, dryRun: Bool = false) async throws(Status) -> String {
+        let stored = try updateStaged(path, body: body, dryRun: dryRun)
+        if !dryRun { try await durable() }
+        return stored
+    }
+
+    func updateStaged(_ path: APIPath, body: JSONValue, dryRun: Bool) throws(Status) -> String {
+        guard let name = path.name else { throw Status.methodNotAllowed("PUT needs an object name in the path") }
+        var new = try decodeForWrite(path.kind, body)
+        if let bodyName = new.metadata.name, bodyName != name {
+            throw Status.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
+        }
+        new.metadata.name = name
+        try placeInNamespace(&new, path)
+        guard path.kind.userWritable else {
+            throw Status.methodNotAllowed("\(path.kind.resource) are managed by cairn serve, not updated by clients")
+        }
+        guard let old = index.object(ObjectRef(new)) else { throw Status.notFound(path.kind, name) }
+        if let rv = new.metadata.resourceVersion, rv != old.metadata.resourceVersion {
+            throw Status.conflict(path.kind, name, StoreError.objectModified)
+        }
+        let merged = Self.carryServerFields(from: old, into: Defaulting.apply(new))
+        let errors = Validation.validateUpdate(old: old, new: merged)
+        if !errors.isEmpty { throw Status.invalid(path.kind, name, errors) }
+        if dryRun { return (try? JSONValue(encoding: merged).jsonText()) ?? "{}" }
+        return try write(merged, requireVersion: false).json
+    }
+
+    /// PATCH with a JSON merge patch (RFC 7386); kubectl's strategic merge patches of the fields Cairn
+    /// models are merge patches too.
+    public func patch(_ path: APIPath, patch: JSONValue) async throws(Status) -> String {
+        guard let name = path.name else { throw Status.methodNotAllowed("PATCH needs an object name in the path") }
+        let ns = path.kind.namespaced ? (path.namespace ?? "default") : nil
+        guard let old = index.object(ObjectRef(path.kind, NamespacedName(ns, name))) else { throw Status.notFound(path.kind, name) }
+        let oldJSON: JSONValue
+        do { oldJSON = try JSONValue(encoding: old) } catch { throw Status.internalError("\(error)") }
+        return try await update(path, body: mergePatch(oldJSON, patch))
+    }
+
+    public func delete(_ path: APIPath, preconditionUID: String? = nil) async throws(Status) -> String {
+        guard let name = path.name else { throw Status.methodNotAllowed("DELETE of a whole collection is not supported; name the object") }
+        let ns = path.kind.namespaced ? (path.namespace ?? "default") : nil
+        guard let obj = index.object(ObjectRef(path.kind, NamespacedName(ns, name))) else { throw Status.notFound(path.kind, name) }
+        if path.kind == .namespace && name == "default" {
+            throw Status.forbidden(.namespace, name, "this namespace may not be deleted")
+        }
+        if let preconditionUID, preconditionUID != obj.uid {
+            throw Status.conflict(path.kind, name, "Precondition failed: UID in precondition: \(preconditionUID), UID in object meta: \(obj.uid)")
+        }
+        let result = try deleteObject(obj)
+        try await durable()
+        return result.json
+    }
+
+    public func scale(_ path: APIPath) throws(Status) -> Scale {
+        guard let name = path.name else { throw Status.notFound(path.kind, "") }
+        let key = NamespacedName(path.namespace ?? "default", name)
+        switch path.kind {
+        case .statefulSet:
+            guard let sts = index.statefulSets[key] else { throw Status.notFound(path.kind, name) }
+            let sel = sts.spec.selector.flatMap { try? $0.asSelector() }.map(\.description)
+            return Scale(metadata: scaleMeta(sts), replicas: Int32(sts.replicas), statusReplicas: sts.status?.replicas ?? 0, selector: sel)
+        case .replicaSet:
+            guard let rs = index.replicaSets[key] else { throw Status.notFound(path.kind, name) }
+            let sel = rs.spec.selector.flatMap { try? $0.asSelector() }.map(\.description)
+            return Scale(metadata: scaleMeta(rs), replicas: Int32(rs.replicas), statusReplicas: rs.status?.replicas ?? 0, selector: sel)
+        default:
+            throw Status.notFound(path.kind, name)
+        }
+    }
+
+    public func setScale(_ path: APIPath, replicas: Int32, resourceVersion: String?) async throws(Status) -> Scale {
+        guard let name = path.name else { throw Status.notFound(path.kind, "") }
+        if replicas < 0 {
+            throw Status.invalid(path.kind, name, [.invalid("spec.replicas", "\(replicas)", "must be greater than or equal to 0")])
+        }
+        guard var obj = index.object(ObjectRef(path.kind, NamespacedName(path.namespace ?? "default", name))) else {
+            throw Status.notFound(path.kind, name)
+        }
+        if let resourceVersion, !resourceVersion.isEmpty, resourceVersion != obj.metadata.resourceVersion {
+            throw Status.conflict(path.kind, name, StoreError.objectModified)
+        }
+        switch obj {
+        case var sts as StatefulSet: sts.spec.replicas = replicas; obj = sts
+        case var rs as ReplicaSet: rs.spec.replicas = replicas; obj = rs
+        default: throw Status.notFound(path.kind, name)
+        }
+        _ = try write(obj, requireVersion: false)
+        try await durable()
+        return try scale(path)
+    }
+
+    private func scaleMeta(_ o: any KubeObject) -> ObjectMeta {
+        var m = ObjectMeta(name: o.name, namespace: o.metadata.namespace)
+        m.uid = o.metadata.uid
+        m.resourceVersion = o.metadata.resourceVersion
+        m.creationTimestamp = o.metadata.creationTimestamp
+        return m
+    }
+
+    // MARK: helpers
+
+    func decodeForWrite(_ kind: Kind, _ body: JSONValue) throws(Status) -> any KubeObject {
+        var body = body
+        if body["apiVersion"] == nil { body["apiVersion"] = .string(kind.apiVersion) }
+        if body["kind"] == nil { body["kind"] = .string(kind.rawValue) }
+        switch ObjectDecoding.decodeAny(body) {
+        case .failure(let errors):
+            throw Status.invalid(kind, body["metadata"]?["name"]?.stringValue ?? "", errors.errors)
+        case .success(let o):
+            if type(of: o).kind != kind {
+                throw Status.badRequest("the body is a \(type(of: o).kind.rawValue), but the request is for \(kind.resource)")
+            }
+            return o
+        }
+    }
+
+    /// The namespace of the URL is the object's; a body that names another is refused.
+    func placeInNamespace(_ object: inout any KubeObject, _ path: APIPath) throws(Status) {
+        guard path.kind.namespaced else {
+            object.metadata.namespace = nil
+            return
+        }
+        let ns = path.namespace ?? "default"
+        if let bodyNS = object.metadata.namespace, bodyNS != ns {
+            throw Status.badRequest("the namespace of the provided object does not match the namespace sent on the request")
+        }
+        object.metadata.namespace = ns
+    }
+
+    /// On update, the server owns uid, creation time, deletion, generation, status and what admission
+    /// and the controllers added (a claim's class, volume and binding annotations, finalizers, a pod's node).
+    static func carryServerFields(from old: any KubeObject, into new: any KubeObject) -> any KubeObject {
+        var n = new
+        n.metadata.uid = old.metadata.uid
+        n.metadata.creationTimestamp = old.metadata.creationTimestamp
+        n.metadata.deletionTimestamp = old.metadata.deletionTimestamp
+        n.metadata.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds
+        n.metadata.generation = old.metadata.generation
+        n.metadata.resourceVersion = old.metadata.resourceVersion
+        switch (old, n) {
+        case (let o as PersistentVolumeClaim, var c as PersistentVolumeClaim):
+            c.status = o.status
+            if c.spec.volumeName == nil { c.spec.volumeName = o.spec.volumeName }
+            if c.spec.storageClassName == nil { c.spec.storageClassName = o.spec.storageClassName }
+            for (k, v) in o.metadata.annotations ?? [:] where k.hasPrefix("pv.kubernetes.io/") || k.hasPrefix("volume.") {
+                if c.metadata.annotation(k) == nil { c.metadata.setAnnotation(k, v) }
+            }
+            if c.metadata.finalizers == nil { c.metadata.finalizers = o.metadata.finalizers }
+            return c
+        case (let o as PersistentVolume, var v as PersistentVolume):
+            v.status = o.status
+            if v.metadata.finalizers == nil { v.metadata.finalizers = o.metadata.finalizers }
+            return v
+        case (let o as Pod, var p as Pod):
+            p.status = o.status
+            if p.spec.nodeName == nil { p.spec.nodeName = o.spec.nodeName }
+            return p
+        case (let o as StatefulSet, var s as StatefulSet):
+            s.status = o.status
+            return s
+        case (let o as ReplicaSet, var r as ReplicaSet):
+            r.status = o.status
+            return r
+        case (let o as Node, var nd as Node):
+            nd.status = o.status
+            return nd
+        case (let o as Namespace, var ns as Namespace):
+            ns.status = o.status
+            return ns
+        default:
+            return n
+        }
+    }
+}
+
+/// RFC 7386 JSON merge patch.
+func mergePatch(_ target: JSONValue, _ patch: JSONValue) -> JSONValue {
+    guard case .object(let p) = patch else { return patch }
+    var t = target.objectValue ?? [:]
+    for (k, v) in p {
+        if v == .null { t[k] = nil } else { t[k] = mergePatch(t[k] ?? .null, v) }
+    }
+    return .object(t)
+}
