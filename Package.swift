@@ -71,7 +71,7 @@ let package = Package(
 
         .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore", "CairnManifest"]),
         .testTarget(name: "CairnControlTests", dependencies: ["CairnCore", "CairnControl"]),
-        .testTarget(name: "CairnStoreTests", dependencies: ["CairnCore", "CairnStore"]),
+        .testTarget(name: "CairnStoreTests", dependencies: ["CairnCore", "CairnStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CairnFSTests", dependencies: ["CairnFS", "CairnNode"]),
         .testTarget(name: "CairnNodeTests", dependencies: ["CairnNode"]),
         .testTarget(name: "CairnEndToEndTests", dependencies: ["CairnCore", "CairnNode"]),

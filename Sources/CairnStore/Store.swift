@@ -121,6 +121,7 @@ public final class Store: Sendable {
     @discardableResult
     public func batch<T>(_ body: () throws -> T) throws -> T {
         do {
+            try stage { _ in }
             let result = try body()
             try commit()
             return result

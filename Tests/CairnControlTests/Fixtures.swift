@@ -42,7 +42,9 @@ enum Fx {
         var status = NodeStatus()
         status.allocatable = [Node.storageResource: q(storage)]
         status.capacity = status.allocatable
-        status.conditions = [NodeCondition(type: "Ready", status: "True")]
+        status.conditions = [NodeCondition(type: "Ready", status: .true, reason: NodeLifecyclePlanner.readyReason,
+                                           message: NodeLifecyclePlanner.readyMessage, lastHeartbeatTime: time(0),
+                                           lastTransitionTime: time(0))]
         node.status = status
         if unschedulable {
             var spec = NodeSpec()
@@ -90,14 +92,14 @@ enum Fx {
         var claim = PersistentVolumeClaim(metadata: meta, spec: spec)
         claim.setTypeMeta()
         var status = PersistentVolumeClaimStatus()
-        status.phase = "Pending"
+        status.phase = .pending
         claim.status = status
         return claim
     }
 
     /// A local PV on `node` (hostname affinity), Available unless `claim` is given (then Bound to it).
     static func volume(_ name: String, node: String, storage: String = "1Gi", storageClass: String = "fast",
-                       modes: [String] = ["ReadWriteOnce"], claim: PersistentVolumeClaim? = nil, phase: String? = nil,
+                       modes: [String] = ["ReadWriteOnce"], claim: PersistentVolumeClaim? = nil, phase: VolumePhase? = nil,
                        reclaim: String = "Delete", provisioned: Bool = false, labels: [String: String]? = nil,
                        deleting: Bool = false) -> PersistentVolume {
         var meta = ObjectMeta(name: name, labels: labels)
@@ -120,7 +122,7 @@ enum Fx {
         var pv = PersistentVolume(metadata: meta, spec: spec)
         pv.setTypeMeta()
         var status = PersistentVolumeStatus()
-        status.phase = phase ?? (claim == nil ? "Available" : "Bound")
+        status.phase = phase ?? (claim == nil ? .available : .bound)
         pv.status = status
         return pv
     }
@@ -134,7 +136,7 @@ enum Fx {
         c.spec.volumeName = pvName
         c.metadata.setAnnotation(Well.bindCompleted, "yes")
         c.metadata.setAnnotation(Well.boundByController, "yes")
-        c.status?.phase = "Bound"
+        c.status?.phase = .bound
         c.status?.accessModes = modes
         c.status?.capacity = ["storage": q(storage)]
         let pv = volume(pvName, node: node, storage: storage, storageClass: storageClass, modes: modes, claim: c,
@@ -143,7 +145,7 @@ enum Fx {
     }
 
     static func pod(_ name: String, namespace: String = "default", claims: [String] = [], node: String? = nil,
-                    created: Int = 0, nodeSelector: [String: String]? = nil, phase: String? = nil,
+                    created: Int = 0, nodeSelector: [String: String]? = nil, phase: PodPhase? = nil,
                     readOnlyClaims: Set<String> = [], deleting: Bool = false) -> Pod {
         var meta = ObjectMeta(name: name, namespace: namespace)
         meta.uid = "uid-pod-\(name)"
@@ -161,7 +163,7 @@ enum Fx {
         var pod = Pod(metadata: meta, spec: spec)
         pod.setTypeMeta()
         var status = PodStatus()
-        status.phase = phase ?? "Pending"
+        status.phase = phase ?? .pending
         pod.status = status
         return pod
     }
@@ -187,6 +189,8 @@ enum Fx {
         s.claims = claims
         s.pods = pods
         s.localNodes = localNodes ?? Set(nodes.map(\.name))
+        // Every local node is served, since time 0.
+        for n in s.localNodes { s.observed.servedNodes[n] = time(0) }
         return s
     }
 
@@ -200,17 +204,21 @@ enum Fx {
             return "update \(type(of: o).kind.rawValue) \(key(o)) \(detail(o))"
         case .delete(let kind, let ns, let name, _):
             return "delete \(kind.rawValue) \(ns.map { "\($0)/" } ?? "")\(name)"
-        case .event(let object, let type, let reason, let message):
+        case .event(let object, let type, let reason, let message, let source):
             let kind = (object.kind ?? "").lowercased()
-            return "event \(type.rawValue) \(reason) \(kind) \(object.namespace.map { "\($0)/" } ?? "")\(object.name ?? ""): \(message)"
-        case .provision(let pv, let dir):
-            return "provision \(pv.name) on \(dir.node) at \(dir.path) mode=\(String(dir.mode, radix: 8)) \(detail(pv))"
+            let from = source.map { " (from \($0))" } ?? ""
+            return "event \(type.rawValue) \(reason) \(kind) \(object.namespace.map { "\($0)/" } ?? "")\(object.name ?? "")\(from): \(message)"
+        case .provision(let pv, let dir, let succeeded):
+            let then = succeeded.isEmpty ? "" : " then [\(succeeded.map(summary).joined(separator: "; "))]"
+            return "provision \(pv.name) on \(dir.node) at \(dir.path) mode=\(String(dir.mode, radix: 8)) \(detail(pv))\(then)"
         case .reclaimDelete(let pv, let dir):
             return "reclaimDelete \(pv.name) on \(dir.node) at \(dir.path)"
-        case .startPod(let pod, let mounts):
-            return "startPod \(key(pod)) \(mounts.map(mount).joined(separator: " "))"
-        case .stopPod(let pod, let mounts):
-            return "stopPod \(key(pod)) \(mounts.map(mount).joined(separator: " "))".trimmingCharacters(in: .whitespaces)
+        case .mountPod(let pod, let mounts, let arrival):
+            return "mountPod \(key(pod))\(arrival ? " arrival" : "") \(mounts.map(mount).joined(separator: " "))".trimmingCharacters(in: .whitespaces)
+        case .unmountPod(let pod, let mounts):
+            return "unmountPod \(key(pod)) \(mounts.map(mount).joined(separator: " "))".trimmingCharacters(in: .whitespaces)
+        case .recheck(let ref, let after):
+            return "recheck \(ref) after \(after)s"
         case .history(let what, let claim, let volume, let node, let pod, _):
             var s = "history \(what.rawValue) \(claim.namespace ?? "")/\(claim.name ?? "")"
             if let volume { s += " volume=\(volume)" }
@@ -244,7 +252,9 @@ enum Fx {
             return parts.joined(separator: " ")
         case let p as Pod:
             let c = p.condition("PodScheduled")
-            return "node=\(p.spec.nodeName ?? "-") PodScheduled=\(c?.status ?? "-")\(c?.reason.map { "/\($0)" } ?? "")"
+            var parts = ["node=\(p.spec.nodeName ?? "-")", "PodScheduled=\(c?.status.rawValue ?? "-")\(c?.reason.map { "/\($0)" } ?? "")"]
+            if p.phase != .pending || p.isReady { parts.append("phase=\(p.phase) Ready=\(p.condition("Ready")?.status.rawValue ?? "-")") }
+            return parts.joined(separator: " ")
         default:
             return ""
         }
@@ -253,8 +263,9 @@ enum Fx {
     // MARK: apply
 
     /// Performs `actions` on `s` as the daemon would, minus the filesystem: updates replace objects (a
-    /// deleting object whose last finalizer goes is removed), provision creates the PV, reclaimDelete
-    /// removes it, startPod marks the pod Running and Ready, stopPod and delete remove the object.
+    /// deleting object whose last finalizer goes is removed), provision creates the PV (and performs
+    /// what follows it), reclaimDelete removes it, mountPod and unmountPod are observed as done, delete
+    /// removes the object.
     static func apply(_ actions: [Action], to snapshot: ClusterSnapshot) -> ClusterSnapshot {
         var s = snapshot
         for action in actions {
@@ -262,17 +273,14 @@ enum Fx {
             case .create(let o): insert(o, into: &s)
             case .update(let o): replace(o, in: &s)
             case .delete(let kind, let ns, let name, let uid): remove(kind, ns, name, uid: uid, from: &s)
-            case .provision(let pv, _): insert(pv, into: &s)
+            case .provision(let pv, _, let succeeded):
+                insert(pv, into: &s)
+                s = apply(succeeded, to: s)
             case .reclaimDelete(let pv, _): remove(.persistentVolume, nil, pv.name, uid: pv.uid, from: &s)
-            case .startPod(var pod, _):
-                var status = pod.status ?? PodStatus()
-                status.phase = "Running"
-                status.conditions = (status.conditions ?? []).filter { $0.type != "Ready" }
-                    + [PodCondition(type: "Ready", status: "True", lastTransitionTime: s.now)]
-                pod.status = status
-                replace(pod, in: &s)
-            case .stopPod(let pod, _): remove(.pod, pod.namespace, pod.name, uid: pod.uid, from: &s)
-            case .event, .history: break
+            case .mountPod(let pod, let mounts, _):
+                s.observed.mounted[NamespacedName(pod)] = NodeObservations.MountedPod(uid: pod.uid, mounts: mounts)
+            case .unmountPod(let pod, _): s.observed.mounted[NamespacedName(pod)] = nil
+            case .event, .history, .recheck: break
             }
         }
         return s
@@ -306,7 +314,9 @@ enum Fx {
         switch kind {
         case .persistentVolume: s.persistentVolumes.removeAll { $0.name == name && $0.uid == uid }
         case .persistentVolumeClaim: s.claims.removeAll { $0.name == name && $0.namespace == ns && $0.uid == uid }
-        case .pod: s.pods.removeAll { $0.name == name && $0.namespace == ns && $0.uid == uid }
+        case .pod:
+            s.pods.removeAll { $0.name == name && $0.namespace == ns && $0.uid == uid }
+            s.observed.mounted[NamespacedName(ns, name)] = nil
         default: break
         }
     }

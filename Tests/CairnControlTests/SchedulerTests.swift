@@ -23,7 +23,7 @@ private func selected(_ claim: String, _ node: String) -> String {
 
 private func unschedulablePod(_ name: String, claims: [String] = [], message: String) -> Pod {
     var pod = Fx.pod(name, claims: claims)
-    pod.status?.conditions = [PodCondition(type: "PodScheduled", status: "False", reason: "Unschedulable", message: message,
+    pod.status?.conditions = [PodCondition(type: "PodScheduled", status: .false, reason: "Unschedulable", message: message,
                                            lastTransitionTime: Fx.time(0))]
     return pod
 }
@@ -73,10 +73,10 @@ private let schedulerCases: [Fx.Case] = {
     // 11-12: VolumeRestrictions.
     let rwop = Fx.boundPair("data", node: "node1", modes: ["ReadWriteOncePod"])
     add("ReadWriteOncePod claim in use", Fx.snapshot(nodes: two, classes: [fast], volumes: [rwop.volume], claims: [rwop.claim], pods: [
-        Fx.pod("first", claims: ["data"], node: "node1", phase: "Running"), Fx.pod("second", claims: ["data"], created: 5),
+        Fx.pod("first", claims: ["data"], node: "node1", phase: .running), Fx.pod("second", claims: ["data"], created: 5),
     ]), failed("second", "0/2 nodes are available: 2 node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode."))
     add("ReadWriteOncePod claim whose user finished", Fx.snapshot(nodes: two, classes: [fast], volumes: [rwop.volume], claims: [rwop.claim], pods: [
-        Fx.pod("first", claims: ["data"], node: "node1", phase: "Succeeded"), Fx.pod("second", claims: ["data"], created: 5),
+        Fx.pod("first", claims: ["data"], node: "node1", phase: .succeeded), Fx.pod("second", claims: ["data"], created: 5),
     ]), scheduled("second", "node1"))
 
     // 13-17: WaitForFirstConsumer claims.
@@ -160,10 +160,10 @@ struct SchedulerTests {
                             pods: [Fx.pod("a", claims: ["big"], created: 1), Fx.pod("b", claims: ["small"], created: 2)])
         let pods = Scheduler.plan(s).compactMap { a -> Pod? in if case .update(let p as Pod) = a { p } else { nil } }
         try #require(pods.count == 2)
-        #expect(pods[0].condition("PodScheduled") == PodCondition(type: "PodScheduled", status: "False", reason: "Unschedulable",
+        #expect(pods[0].condition("PodScheduled") == PodCondition(type: "PodScheduled", status: .false, reason: "Unschedulable",
             message: "0/1 nodes are available: 1 node(s) did not have enough free storage.", lastTransitionTime: Fx.now))
         #expect(pods[1].spec.nodeName == "node1")
-        #expect(pods[1].condition("PodScheduled") == PodCondition(type: "PodScheduled", status: "True", lastTransitionTime: Fx.now))
+        #expect(pods[1].condition("PodScheduled") == PodCondition(type: "PodScheduled", status: .true, lastTransitionTime: Fx.now))
     }
 
     /// The scheduler and the PV controller together: a StatefulSet-like pod with a WaitForFirstConsumer
@@ -172,27 +172,30 @@ struct SchedulerTests {
         var s = Fx.snapshot(nodes: [Fx.node("node1", storage: "1Gi"), Fx.node("node2", storage: "4Gi")], classes: [local],
                             claims: [Fx.claim("data-web-0", storage: "2Gi", storageClass: "local")],
                             pods: [Fx.pod("web-0", claims: ["data-web-0"])])
+        let planners: [(ClusterSnapshot) -> [Action]] = [{ StoragePlanner.plan($0) }, { Scheduler.plan($0) }, { NodeAgentPlanner.plan($0) }]
         for _ in 0..<4 {
-            for plan in [StoragePlanner.plan, Scheduler.plan, NodeAgentPlanner.plan] { s = Fx.apply(plan(s), to: s) }
+            for plan in planners { s = Fx.apply(plan(s), to: s) }
         }
-        #expect(s.pods.first?.phase == "Running")
+        #expect(s.pods.first?.phase == .running)
         #expect(s.pods.first?.spec.nodeName == "node2")
-        #expect(s.claims.first?.status?.phase == "Bound")
+        #expect(s.claims.first?.status?.phase == .bound)
         #expect(s.persistentVolumes.first?.spec.local?.path == "/data/node2/pvc-uid-data-web-0_default_data-web-0")
-        for plan in [StoragePlanner.plan, Scheduler.plan, NodeAgentPlanner.plan] { #expect(plan(s).isEmpty) }
+        for plan in planners { #expect(plan(s).isEmpty) }
     }
 
-    @Test func thousandPodsScheduleQuickly() {
-        let nodes = (0..<10).map { Fx.node("node\($0)", storage: "2000Gi") }
+    /// A thousand pods in one plan: each is placed, its claim pinned to its node, and no node is given
+    /// more than it has. (How long it takes is a benchmark's question: tools/bench-planners.sh.)
+    @Test func thousandPodsAllScheduled() {
+        let nodes = (0..<10).map { Fx.node("node\($0)", storage: "200Gi") }
         let claims = (0..<1000).map { Fx.claim(String(format: "data-%04d", $0), storageClass: "local", created: $0) }
         let pods = (0..<1000).map { Fx.pod(String(format: "web-%04d", $0), claims: [String(format: "data-%04d", $0)], created: $0) }
         let s = Fx.snapshot(nodes: nodes, classes: [local], claims: claims, pods: pods)
-        let clock = ContinuousClock()
-        var actions: [Action] = []
-        var elapsed = Duration.seconds(1)
-        for _ in 0..<5 { elapsed = min(elapsed, clock.measure { actions = Scheduler.plan(s) }) }
-        print("Scheduler 1,000 pods: \(elapsed)")
+        let actions = Scheduler.plan(s)
         #expect(actions.count == 3000)
-        #expect(elapsed < .milliseconds(200), "scheduling 1,000 pods took \(elapsed)")
+        var perNode: [String: Int] = [:]
+        for case .update(let o) in actions { if let p = o as? Pod, let n = p.spec.nodeName { perNode[n, default: 0] += 1 } }
+        #expect(perNode.values.reduce(0, +) == 1000)
+        // Spread by free storage: 200Gi per node, 1Gi per claim, so every node gets the same share.
+        #expect(Set(perNode.values) == [100])
     }
 }

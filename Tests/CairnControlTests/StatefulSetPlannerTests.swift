@@ -251,7 +251,7 @@ func statefulSetRetentionScenario(_ c: RetentionScenario) {
     sim.converge()
     #expect(sim.podNames() == [])
     #expect(sim.claimNames() == allClaims)
-    #expect(sim.s.claims.allSatisfy { $0.phase == "Bound" && $0.metadata.ownerReferences == nil })
+    #expect(sim.s.claims.allSatisfy { $0.phase == .bound && $0.metadata.ownerReferences == nil })
 
     sim.scale("web", 3)
     sim.converge()

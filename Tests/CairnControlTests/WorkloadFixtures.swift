@@ -78,13 +78,13 @@ enum WF {
         pod.spec.nodeName = node
         var status = PodStatus()
         switch state {
-        case .pending: status.phase = "Pending"
-        case .running: status.phase = "Running"
+        case .pending: status.phase = .pending
+        case .running: status.phase = .running
         case .ready:
-            status.phase = "Running"
-            status.conditions = [PodCondition(type: "Ready", status: "True", lastTransitionTime: at(readyAt ?? created))]
-        case .failed: status.phase = "Failed"
-        case .succeeded: status.phase = "Succeeded"
+            status.phase = .running
+            status.conditions = [PodCondition(type: "Ready", status: .true, lastTransitionTime: at(readyAt ?? created))]
+        case .failed: status.phase = .failed
+        case .succeeded: status.phase = .succeeded
         }
         pod.status = status
         pod.setTypeMeta()
@@ -115,7 +115,7 @@ enum WF {
         c.metadata.ownerReferences = owners.isEmpty ? nil : owners.map(ownerRef)
         if deleting { c.metadata.deletionTimestamp = t0 }
         var status = PersistentVolumeClaimStatus()
-        status.phase = "Bound"
+        status.phase = .bound
         c.status = status
         c.setTypeMeta()
         return c
@@ -178,7 +178,7 @@ enum WF {
                 return "update \(key(o)) owners=\(owners(o))"
             case .delete(let kind, let namespace, let name, _):
                 return "delete \(kind.rawValue) \(namespace.map { "\($0)/" } ?? "")\(name)"
-            case .event(let object, let type, let reason, let message):
+            case .event(let object, let type, let reason, let message, _):
                 return "event \(type.rawValue) \(reason) \(object.kind ?? "") \(object.namespace ?? "")/\(object.name ?? ""): \(message)"
             default:
                 return "other"
@@ -230,7 +230,7 @@ struct ClusterSim {
                     guard !s.pods.contains(where: { $0.name == pod.name && $0.namespace == pod.namespace }) else { continue }
                     pod.metadata = meta
                     var st = PodStatus()
-                    st.phase = "Pending"
+                    st.phase = .pending
                     pod.status = st
                     s.pods.append(pod)
                 } else if var claim = o as? PersistentVolumeClaim {
@@ -238,7 +238,7 @@ struct ClusterSim {
                     claim.metadata = meta
                     claim.metadata.addFinalizer(Well.pvcProtection)
                     var st = PersistentVolumeClaimStatus()
-                    st.phase = "Bound"
+                    st.phase = .bound
                     claim.status = st
                     s.claims.append(claim)
                 }
@@ -287,8 +287,8 @@ struct ClusterSim {
     /// Pods become Running and Ready.
     mutating func makeReady(_ filter: (Pod) -> Bool = { _ in true }) {
         for i in s.pods.indices where filter(s.pods[i]) && !s.pods[i].isReady {
-            s.pods[i].status?.phase = "Running"
-            s.pods[i].status?.conditions = [PodCondition(type: "Ready", status: "True", lastTransitionTime: s.now)]
+            s.pods[i].status?.phase = .running
+            s.pods[i].status?.conditions = [PodCondition(type: "Ready", status: .true, lastTransitionTime: s.now)]
         }
     }
 

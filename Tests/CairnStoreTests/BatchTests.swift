@@ -12,9 +12,9 @@ import Testing
         let store = try Store(path: path)
         try store.batch {
             try store.write { w in _ = try w.create(.persistentVolumeClaim, claim("a"), now: t0) }
-            // Reads made inside the batch see its uncommitted writes.
-            let seen = try store.read { r in try r.list(kind: .persistentVolumeClaim).count }
-            #expect(seen == 1)
+            // Staged reads see the batch's uncommitted writes; other connections do not, yet.
+            #expect(try store.readStaged { r in try r.list(kind: .persistentVolumeClaim).count } == 1)
+            #expect(try store.read { r in try r.list(kind: .persistentVolumeClaim).count } == 0)
             try store.write { w in _ = try w.create(.persistentVolumeClaim, claim("b"), now: t0) }
         }
         // Committed: another connection (a reopened store) sees both.

@@ -18,7 +18,7 @@ import Testing
                 _ = try w.delete(gone.key, preconditionUID: gone.uid)
                 try w.appendHistory(HistoryEntry(at: t0, namespace: "default", claim: "keep", claimUID: uid,
                                                  volume: "pv-1", action: .provisioned))
-                try w.recordFingerprint(Fingerprint(claimUID: uid, namespace: "default", claim: "keep", volume: "pv-1",
+                try w.recordFingerprint(Fingerprint(claimUID: uid, kind: .left, namespace: "default", claim: "keep", volume: "pv-1",
                                                     pod: "web-0", recordedAt: t0, files: 3, bytes: 42, digest: "sha256:ab"))
                 try w.recordUsage(volume: "pv-1", used: 42, capacity: 1 << 30, at: t0)
             }
@@ -34,7 +34,7 @@ import Testing
             // The counter is its own row, not max(resource_version): the delete's version is kept.
             #expect(try r.currentResourceVersion() == 3)
             #expect(try r.history(claimUID: uid).map(\.action) == [.provisioned])
-            #expect(try r.fingerprint(claimUID: uid)?.digest == "sha256:ab")
+            #expect(try r.fingerprint(claimUID: uid, kind: .left)?.digest == "sha256:ab")
             #expect(try r.usage(volume: "pv-1")?.usedBytes == 42)
         }
         let next = try store.write { w in try w.create(.pod, pod("gone"), now: t0) }

@@ -42,7 +42,7 @@ import Testing
 
     @Test func theLatestFingerprintOfAClaimWins() throws {
         let store = try Store.inMemory()
-        let first = Fingerprint(claimUID: "u1", namespace: "default", claim: "data", volume: "pv-a", pod: "web-0",
+        let first = Fingerprint(claimUID: "u1", kind: .left, namespace: "default", claim: "data", volume: "pv-a", pod: "web-0",
                                 recordedAt: t0, files: 10, bytes: 4096, digest: "sha256:0001")
         var second = first
         second.pod = nil
@@ -51,10 +51,10 @@ import Testing
         second.bytes = 8192
         second.digest = "sha256:0002"
         try store.write { w in try w.recordFingerprint(first) }
-        #expect(try store.read { r in try r.fingerprint(claimUID: "u1") } == first)
+        #expect(try store.read { r in try r.fingerprint(claimUID: "u1", kind: .left) } == first)
         try store.write { w in try w.recordFingerprint(second) }
-        #expect(try store.read { r in try r.fingerprint(claimUID: "u1") } == second)
-        #expect(try store.read { r in try r.fingerprint(claimUID: "u2") } == nil)
+        #expect(try store.read { r in try r.fingerprint(claimUID: "u1", kind: .left) } == second)
+        #expect(try store.read { r in try r.fingerprint(claimUID: "u2", kind: .left) } == nil)
     }
 
     @Test func usageKeepsTheLastReportPerVolume() throws {
@@ -78,7 +78,7 @@ import Testing
         }
         #expect(throws: StoreError.self) {
             try store.write { w in
-                try w.recordFingerprint(Fingerprint(claimUID: "u", namespace: "n", claim: "c", volume: "v", pod: nil,
+                try w.recordFingerprint(Fingerprint(claimUID: "u", kind: .left, namespace: "n", claim: "c", volume: "v", pod: nil,
                                                     recordedAt: t0, files: -1, bytes: 0, digest: ""))
             }
         }
