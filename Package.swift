@@ -74,7 +74,13 @@ let package = Package(
         .testTarget(name: "CairnStoreTests", dependencies: ["CairnCore", "CairnStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CairnFSTests", dependencies: ["CairnFS", "CairnNode"]),
         .testTarget(name: "CairnNodeTests", dependencies: ["CairnNode"]),
-        .testTarget(name: "CairnEndToEndTests", dependencies: ["CairnCore", "CairnNode"]),
+        // The API request table both server test targets run (in process, and against a live daemon).
+        .target(name: "CairnAPIScenarios", dependencies: ["CairnCore", "CairnManifest"], path: "Tests/CairnAPIScenarios"),
+        .testTarget(name: "CairnServerTests", dependencies: [
+            "CairnCore", "CairnControl", "CairnStore", "CairnServer", "CairnAPIScenarios",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "CairnEndToEndTests", dependencies: ["CairnCore", "CairnNode", "CairnAPIScenarios"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -32,6 +32,8 @@ struct Serve: AsyncParsableCommand {
     var tokenFile: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
+    @Option(name: .customLong("change-log-retention"), help: "How many changes the change log keeps for watches to resume from.")
+    var changeLogRetention: Int = ControlPlaneSettings().changeLogRetention
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -77,10 +79,13 @@ struct Serve: AsyncParsableCommand {
                 listenAddress = (String(listen[..<colon]), port)
                 token = t
             }
+            guard changeLogRetention > 0 else { throw CLIError("--change-log-retention \(changeLogRetention): must be at least 1") }
+            var settings = ControlPlaneSettings()
+            settings.changeLogRetention = changeLogRetention
             let config = DaemonConfig(stateDir: absolute(state), socketPath: absolute(socket ?? "\(state)/cairn.sock"),
                                       storageClassesDir: storageClasses.map(absolute) ?? defaultStorageClassesDir(),
                                       nodes: nodeConfigs, nodeCapacity: capacity,
-                                      listen: listenAddress.map { (host: $0.0, port: $0.1) }, token: token)
+                                      listen: listenAddress.map { (host: $0.0, port: $0.1) }, token: token, settings: settings)
             try await Daemon.run(config, logger: logger)
         } catch {
             fail(error)

@@ -104,9 +104,30 @@ public enum ObjectDecoding {
             // Report the outermost unknown field only, not everything beneath it.
             if reported.contains(where: { path.hasPrefix($0 + ".") || path.hasPrefix($0 + "[") }) { continue }
             reported.append(path)
-            errors.append(.unknown(path))
+            errors.append(otherVolumeSource(path) ?? .unknown(path))
         }
         return errors
+    }
+
+    /// The volume sources Kubernetes defines beside persistentVolumeClaim (core/v1 VolumeSource).
+    static let volumeSources: Set<String> = [
+        "hostPath", "emptyDir", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo", "secret", "nfs", "iscsi", "glusterfs",
+        "rbd", "flexVolume", "cinder", "cephfs", "flocker", "downwardAPI", "fc", "azureFile", "configMap", "vsphereVolume",
+        "quobyte", "azureDisk", "photonPersistentDisk", "projected", "portworxVolume", "scaleIO", "storageos", "csi",
+        "ephemeral", "image",
+    ]
+
+    /// A pod volume of another type is not a typo: say what Cairn serves and why.
+    static func otherVolumeSource(_ path: String) -> FieldError? {
+        guard let bracket = path.range(of: "volumes[", options: .backwards),
+              path[..<bracket.lowerBound].hasSuffix("spec."),
+              let close = path[bracket.upperBound...].firstIndex(of: "]") else { return nil }
+        let rest = path[path.index(after: close)...]
+        guard rest.hasPrefix("."), volumeSources.contains(String(rest.dropFirst())) else { return nil }
+        let source = String(rest.dropFirst())
+        return .forbidden(path, "Cairn serves only persistentVolumeClaim volumes: a Cairn pod runs no containers, it mounts "
+                          + "its claims' volumes, and a \(source) volume has no claim behind it to provision, size or keep; "
+                          + "use a persistentVolumeClaim volume")
     }
 
     public static func joinPath(_ components: [String]) -> String {

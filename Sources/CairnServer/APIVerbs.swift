@@ -192,8 +192,9 @@ extension ControlPlane {
         object.metadata.namespace = ns
     }
 
-    /// On update, the server owns uid, creation time, deletion, generation, status and what admission
-    /// and the controllers added (a claim's class, volume and binding annotations, finalizers, a pod's node).
+    /// On update, as the registry strategies' PrepareForUpdate: the server keeps the object's identity
+    /// (uid, creation and deletion times, generation, resourceVersion) and its status; everything else
+    /// is the client's, and validation says what it may not change.
     static func carryServerFields(from old: any KubeObject, into new: any KubeObject) -> any KubeObject {
         var n = new
         n.metadata.uid = old.metadata.uid
@@ -203,37 +204,15 @@ extension ControlPlane {
         n.metadata.generation = old.metadata.generation
         n.metadata.resourceVersion = old.metadata.resourceVersion
         switch (old, n) {
-        case (let o as PersistentVolumeClaim, var c as PersistentVolumeClaim):
-            c.status = o.status
-            if c.spec.volumeName == nil { c.spec.volumeName = o.spec.volumeName }
-            if c.spec.storageClassName == nil { c.spec.storageClassName = o.spec.storageClassName }
-            for (k, v) in o.metadata.annotations ?? [:] where k.hasPrefix("pv.kubernetes.io/") || k.hasPrefix("volume.") {
-                if c.metadata.annotation(k) == nil { c.metadata.setAnnotation(k, v) }
-            }
-            if c.metadata.finalizers == nil { c.metadata.finalizers = o.metadata.finalizers }
-            return c
-        case (let o as PersistentVolume, var v as PersistentVolume):
-            v.status = o.status
-            if v.metadata.finalizers == nil { v.metadata.finalizers = o.metadata.finalizers }
-            return v
-        case (let o as Pod, var p as Pod):
-            p.status = o.status
-            if p.spec.nodeName == nil { p.spec.nodeName = o.spec.nodeName }
-            return p
-        case (let o as StatefulSet, var s as StatefulSet):
-            s.status = o.status
-            return s
-        case (let o as ReplicaSet, var r as ReplicaSet):
-            r.status = o.status
-            return r
-        case (let o as Node, var nd as Node):
-            nd.status = o.status
-            return nd
-        case (let o as Namespace, var ns as Namespace):
-            ns.status = o.status
-            return ns
-        default:
-            return n
+        case (let o as PersistentVolumeClaim, var c as PersistentVolumeClaim): c.status = o.status; return c
+        case (let o as PersistentVolume, var v as PersistentVolume): v.status = o.status; return v
+        case (let o as Pod, var p as Pod): p.status = o.status; return p
+        case (let o as StatefulSet, var s as StatefulSet): s.status = o.status; return s
+        case (let o as ReplicaSet, var r as ReplicaSet): r.status = o.status; return r
+        case (let o as Node, var nd as Node): nd.status = o.status; return nd
+        case (let o as Namespace, var ns as Namespace): ns.status = o.status; return ns
+        case (let o as Service, var sv as Service): sv.status = o.status; return sv
+        default: return n
         }
     }
 }

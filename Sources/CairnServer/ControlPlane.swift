@@ -38,6 +38,8 @@ public actor ControlPlane {
     var commitWaiters: [CheckedContinuation<Void, any Error>] = []
     /// Objects to plan again at a time (`Action.recheck`), by controller.
     var rechecks: [(due: Date, controller: Controller, ref: ObjectRef)] = []
+    /// The resourceVersion at which the change log's size was last looked at.
+    var compactionCheckedAt: Int64 = 0
     /// While orphaned directories are swept, provisioning waits (a new directory has no volume yet).
     var sweeping = false
     var heldBackBySweep: [(Action, Controller)] = []

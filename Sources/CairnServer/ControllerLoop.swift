@@ -88,12 +88,27 @@ extension ControlPlane {
         do {
             try store.commit()
             for w in waiters { w.resume() }
+            compactIfDue()
         } catch {
             logger.error("commit failed; reloading state from the store", metadata: ["error": "\(error)"])
             store.rollback()
             let status = Status.internalError("the write could not be committed: \(error)")
             for w in waiters { w.resume(throwing: status) }
             do { try load() } catch { logger.critical("reloading the store failed", metadata: ["error": "\(error)"]) }
+        }
+    }
+
+    /// The change log is trimmed to its retention once it has grown a tenth past it (each write adds
+    /// one change, so the versions tell how many were added), not at every commit.
+    func compactIfDue() {
+        let latest = store.commits.latest
+        guard latest - compactionCheckedAt > Int64(max(settings.changeLogRetention / 10, 1)) else { return }
+        compactionCheckedAt = latest
+        do {
+            let removed = try store.write { try $0.compactChanges(retain: settings.changeLogRetention) }
+            if removed > 0 { logger.debug("compacted the change log", metadata: ["removed": "\(removed)"]) }
+        } catch {
+            logger.warning("compacting the change log failed", metadata: ["error": "\(error)"])
         }
     }
 
@@ -134,9 +149,6 @@ extension ControlPlane {
     func housekeeping() async {
         pruneEvents(olderThan: settings.eventTTL)
         await recordUsage()
-        if let removed = try? store.write({ try $0.compactChanges(retain: settings.changeLogRetention) }), removed > 0 {
-            logger.debug("compacted the change log", metadata: ["removed": "\(removed)"])
-        }
         await sweepOrphanDirectories(reportKept: false)
     }
 }

@@ -21,9 +21,12 @@ public struct DaemonConfig: Sendable {
     public var nodeCapacity: [String: Quantity]
     public var listen: (host: String, port: Int)?
     public var token: String?
+    public var settings: ControlPlaneSettings
 
     public init(stateDir: String, socketPath: String, storageClassesDir: String?, nodes: [LocalNodeAgent.NodeConfig],
-                nodeCapacity: [String: Quantity] = [:], listen: (host: String, port: Int)? = nil, token: String? = nil) {
+                nodeCapacity: [String: Quantity] = [:], listen: (host: String, port: Int)? = nil, token: String? = nil,
+                settings: ControlPlaneSettings = ControlPlaneSettings()) {
+        self.settings = settings
         self.stateDir = stateDir
         self.socketPath = socketPath
         self.storageClassesDir = storageClassesDir
@@ -54,7 +57,8 @@ public enum Daemon {
         try agent.start(stateDir: config.stateDir)
         defer { agent.shutdown() }
 
-        let plane = ControlPlane(store: store, agent: agent, localNodes: Set(config.nodes.map(\.name)), logger: logger)
+        let plane = ControlPlane(store: store, agent: agent, localNodes: Set(config.nodes.map(\.name)), logger: logger,
+                                 settings: config.settings)
         try await plane.load()
         let classes = try await bootstrap(plane, config: config, logger: logger)
         await plane.observeServedNodes(agent.servedNodes())

@@ -78,6 +78,8 @@ final class TestDaemon: @unchecked Sendable {
     var pid: pid_t = 0
     var process: Process?
     let extraArgs: [String]
+    /// The logical nodes the daemon serves; `restart(nodes:)` changes them.
+    var nodes: [String]
     var logPath: String { "\(dir)/daemon.log" }
 
     init(nodes: [String] = ["k8s-node1", "k8s-node2"], extraArgs: [String] = []) throws {
@@ -87,15 +89,14 @@ final class TestDaemon: @unchecked Sendable {
         dir = String(cString: buf)
         stateDir = "\(dir)/state"
         socket = "\(dir)/state/cairn.sock"
-        var args: [String] = []
-        for n in nodes { args += ["--node", "\(n)=\(dir)/data/\(n)"] }
-        self.extraArgs = args + extraArgs
+        self.nodes = nodes
+        self.extraArgs = extraArgs
         try start()
     }
 
     var serveArguments: [String] {
         ["serve", "--state-dir", stateDir, "--socket", socket, "--storage-classes", "\(packageRoot)/storage-classes",
-         "--log-level", "debug"] + extraArgs
+         "--log-level", "debug"] + nodes.flatMap { ["--node", "\($0)=\(dir)/data/\($0)"] } + extraArgs
     }
 
     /// Starts the daemon and waits (with a deadline) until it answers.
@@ -142,6 +143,13 @@ final class TestDaemon: @unchecked Sendable {
         guard pid > 0 else { return }
         kill(pid, SIGTERM)
         waitOrKill(30)
+    }
+
+    /// A graceful stop and a start with the same state, serving `nodes` (default: the same ones).
+    func restart(nodes: [String]? = nil) throws {
+        terminate()
+        if let nodes { self.nodes = nodes }
+        try start()
     }
 
     /// kill -9, as a crash.
