@@ -64,6 +64,8 @@ let package = Package(
         .executableTarget(name: "cairn", dependencies: [
             "CairnCLI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Times the planners over large states (tools/bench-planners.sh).
+        .executableTarget(name: "cairn-planner-bench", dependencies: ["CairnCore", "CairnControl"]),
         // Serves one CairnFS mount in its own process: for the filesystem tests and tools/bench-fs.
         .executableTarget(name: "cairnfs-harness", dependencies: [
             "CairnFS", .product(name: "Logging", package: "swift-log"),

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Provisioning and binding benchmark: how long until every claim of a StatefulSet is Bound and every pod
-# Running (volumes provisioned, FUSE-attached and mounted at the kubelet path), and how long
-# `cairn get pvc` takes with 10,000 claims.
+# Running (volumes provisioned, FUSE-attached and mounted at the kubelet path); how fast 10,000 claims
+# are applied and Bound (overall, first and last thousand, timed by a watch); how long `cairn get pvc`
+# takes over them; the idle daemon's CPU with them and without; one more claim's time to Bound with
+# them and without.
 #
 #   bash tools/bench-provision.sh            # 1,000 Parallel, 200 OrderedReady, 10,000 claims
 #   PARALLEL=300 ORDERED=50 CLAIMS=2000 bash tools/bench-provision.sh   # a quicker run
@@ -16,8 +18,10 @@ ORDERED=${ORDERED:-200}
 CLAIMS=${CLAIMS:-10000}
 CONFIG=${CONFIG:-release}
 
-if ! build_log=$(swift build -c "$CONFIG" --product cairn 2>&1); then echo "$build_log" >&2; exit 1; fi
-cairn="$(swift build -c "$CONFIG" --show-bin-path)/cairn"
+# SCRATCH: another build directory (e.g. .build-release), so a release build does not wait for the debug one.
+SCRATCH=${SCRATCH:-.build}
+if ! build_log=$(swift build -c "$CONFIG" --scratch-path "$SCRATCH" --product cairn 2>&1); then echo "$build_log" >&2; exit 1; fi
+cairn="$(swift build -c "$CONFIG" --scratch-path "$SCRATCH" --show-bin-path)/cairn"
 work=$(mktemp -d /tmp/cairn-bench.XXXXXX)
 export CAIRN_SOCKET=$work/state/cairn.sock
 daemon=""
@@ -123,40 +127,75 @@ median_ms() { # median_ms RUNS COMMAND...: median wall time in ms
     done | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
-run_claims() {
-    start_daemon
+# cpu_cores SECONDS: cores the daemon used over SECONDS of doing nothing (utime+stime from /proc).
+cpu_cores() {
+    local hz a b
+    hz=$(getconf CLK_TCK)
+    a=$(awk '{print $14 + $15}' "/proc/$daemon/stat")
+    sleep "$1"
+    b=$(awk '{print $14 + $15}' "/proc/$daemon/stat")
+    awk -v a="$a" -v b="$b" -v hz="$hz" -v s="$1" 'BEGIN { printf "%.4f", (b - a) / hz / s }'
+}
+
+namespace() {
     "$cairn" apply -f - >/dev/null <<EOF
 apiVersion: v1
 kind: Namespace
 metadata:
-  name: bench
+  name: $1
 EOF
+}
+
+run_claims() {
+    # An empty daemon first: its idle CPU and one claim's time to Bound are the baselines.
+    start_daemon
+    namespace bench
+    sleep 2
+    local idle_empty one_empty
+    idle_empty=$(cpu_cores 20)
+    one_empty=$(python3 tools/bench_watch.py "$CAIRN_SOCKET" latency bench 5)
+
+    start_daemon
+    namespace bench
     local file=$work/claims.yaml
     : >"$file"
     for i in $(seq 1 "$CLAIMS"); do
         printf -- '---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: claim-%05d\n  namespace: bench\nspec:\n  accessModes: [ReadWriteOnce]\n  storageClassName: fast\n  resources:\n    requests:\n      storage: 1Mi\n' "$i" >>"$file"
     done
-    local t0 t1 deadline
-    t0=$(now)
+    python3 tools/bench_watch.py "$CAIRN_SOCKET" bound bench "$CLAIMS" "$work/bound.txt" &
+    local watcher=$!
+    sleep 1
+    local t0 t1
+    t0=$(date +%s.%N)
     "$cairn" apply -f "$file" >/dev/null
-    t1=$(now)
-    printf '%-34s %8s s\n' "apply $CLAIMS claims (one file)" "$(elapsed "$t0" "$t1")"
-    deadline=$(( $(date +%s) + 1800 ))
-    until [ "$(count 2 Bound pvc -n bench)" = "$CLAIMS" ]; do
-        if [ "$(date +%s)" -gt "$deadline" ]; then echo "timed out binding claims" >&2; exit 1; fi
-        sleep 0.5
-    done
-    t1=$(now)
-    printf '%-34s %8s s   (Immediate: provisioned and Bound)\n' "$CLAIMS claims Bound" "$(elapsed "$t0" "$t1")"
-    local base table json one
+    t1=$(date +%s.%N)
+    wait "$watcher"
+    printf '%-40s %9s s\n' "apply $CLAIMS claims (one file)" "$(elapsed "$t0" "$t1")"
+    # Bound times, in order: the overall rate, and the first and last thousand's.
+    grep -v start "$work/bound.txt" | sort -n | awk -v t0="$t0" -v n="$CLAIMS" '
+        { t[NR] = $1 }
+        END {
+            k = (n >= 2000) ? 1000 : int(n / 2)
+            printf "%-40s %9.2f s   (%.0f claims/s from the start of the apply)\n", n " claims Bound", t[NR] - t0, n / (t[NR] - t0)
+            printf "%-40s %9.0f claims/s\n", "first " k " Bound", k / (t[k] - t0)
+            printf "%-40s %9.0f claims/s\n", "last " k " Bound", k / (t[NR] - t[NR - k])
+        }'
+    local base table json one idle one_full
     base=$(median_ms 7 "$cairn" get nodes)
     table=$(median_ms 7 "$cairn" get pvc -n bench)
     json=$(median_ms 7 "$cairn" get pvc -n bench -o json)
     one=$(median_ms 7 "$cairn" get pvc -n bench "$(printf claim-%05d $(( (CLAIMS + 1) / 2 )))")
-    printf '%-34s %8s ms  (median of 7)\n' "cairn get nodes (baseline)" "$base"
-    printf '%-34s %8s ms  (%sx baseline)\n' "cairn get pvc, $CLAIMS claims" "$table" "$(awk -v a="$table" -v b="$base" 'BEGIN { printf "%.1f", a / b }')"
-    printf '%-34s %8s ms  (%sx baseline)\n' "cairn get pvc -o json, $CLAIMS" "$json" "$(awk -v a="$json" -v b="$base" 'BEGIN { printf "%.1f", a / b }')"
-    printf '%-34s %8s ms  (%sx baseline)\n' "cairn get pvc NAME, $CLAIMS in ns" "$one" "$(awk -v a="$one" -v b="$base" 'BEGIN { printf "%.1f", a / b }')"
+    printf '%-40s %9s ms  (median of 7)\n' "cairn get nodes (baseline)" "$base"
+    printf '%-40s %9s ms  (%sx baseline)\n' "cairn get pvc, $CLAIMS claims" "$table" "$(awk -v a="$table" -v b="$base" 'BEGIN { printf "%.1f", a / b }')"
+    printf '%-40s %9s ms  (%sx baseline)\n' "cairn get pvc -o json, $CLAIMS" "$json" "$(awk -v a="$json" -v b="$base" 'BEGIN { printf "%.1f", a / b }')"
+    printf '%-40s %9s ms  (%sx baseline)\n' "cairn get pvc NAME, $CLAIMS in ns" "$one" "$(awk -v a="$one" -v b="$base" 'BEGIN { printf "%.1f", a / b }')"
+    sleep 5
+    idle=$(cpu_cores 20)
+    printf '%-40s %9s cores (empty daemon: %s; %sx)\n' "idle CPU, $CLAIMS claims" "$idle" "$idle_empty" \
+        "$(awk -v a="$idle" -v b="$idle_empty" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }')"
+    one_full=$(python3 tools/bench_watch.py "$CAIRN_SOCKET" latency bench 5)
+    printf '%-40s %9s ms  (among none: %s ms; %sx)\n' "one claim to Bound among $CLAIMS" "$one_full" "$one_empty" \
+        "$(awk -v a="$one_full" -v b="$one_empty" 'BEGIN { printf "%.2f", a / b }')"
 }
 
 echo "Cairn provisioning benchmark ($CONFIG build, $(nproc) cores, $(date -u +%Y-%m-%d))"

@@ -196,7 +196,20 @@ struct Apply: AsyncParsableCommand {
     static let independentKinds: Set<Kind> = [.persistentVolumeClaim, .persistentVolume, .pod, .statefulSet, .replicaSet, .service]
 
     /// Creates the object, or merges the manifest into the current one; returns kubectl's word for it.
+    /// A controller may change the object between the read and the write (a claim being bound): on
+    /// 409 Conflict the read-merge-write is done again, a few times.
     func send(_ p: PreparedDocument, _ c: CairnClient, dryRun: Bool) async throws -> String {
+        var attempt = 0
+        while true {
+            do {
+                return try await sendOnce(p, c, dryRun: dryRun)
+            } catch let s as Status where s.reason == .conflict && attempt < 5 {
+                attempt += 1
+            }
+        }
+    }
+
+    func sendOnce(_ p: PreparedDocument, _ c: CairnClient, dryRun: Bool) async throws -> String {
         let itemPath = p.kind.collectionPath(namespace: p.namespace) + "/\(p.name)"
         let query = dryRun ? ["dryRun": "All"] : [:]
         let current = try await c.send("GET", itemPath)

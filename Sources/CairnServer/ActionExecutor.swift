@@ -10,7 +10,7 @@ extension ControlPlane {
     func perform(_ action: Action, by controller: Controller) {
         do {
             try performOrThrow(action, by: controller)
-            logger.trace("controller acted", metadata: ["controller": "\(controller)", "action": "\(action.summary)"])
+            logger.debug("controller acted", metadata: ["controller": "\(controller)", "action": "\(action.summary)"])
         } catch let s as Status where s.reason == .conflict || s.reason == .notFound {
             logger.debug("action will be planned again", metadata: ["controller": "\(controller)", "action": "\(action.summary)", "why": "\(s.message)"])
         } catch {

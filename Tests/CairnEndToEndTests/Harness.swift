@@ -269,19 +269,21 @@ func http(_ socketPath: String, _ method: String, _ path: String, body: String? 
     return (code, bodyText)
 }
 
+/// Undoes HTTP/1.1 chunked transfer encoding, on bytes (a chunk boundary may fall anywhere).
 func dechunk(_ s: String) -> String {
-    var out = ""
-    var rest = Substring(s)
-    while let lineEnd = rest.range(of: "\r\n") {
-        guard let size = Int(rest[..<lineEnd.lowerBound], radix: 16), size > 0 else { break }
-        let start = lineEnd.upperBound
-        let bytes = Array(rest[start...].utf8)
-        out += String(decoding: bytes.prefix(size), as: UTF8.self)
-        let consumed = String(decoding: bytes.prefix(size), as: UTF8.self)
-        rest = rest[start...].dropFirst(consumed.count)
-        if rest.hasPrefix("\r\n") { rest = rest.dropFirst(2) }
+    let bytes = Array(s.utf8)
+    var out: [UInt8] = []
+    var i = 0
+    while i < bytes.count {
+        var j = i
+        while j + 1 < bytes.count, !(bytes[j] == 13 && bytes[j + 1] == 10) { j += 1 }
+        guard j + 1 < bytes.count, let size = Int(String(decoding: bytes[i..<j], as: UTF8.self).split(separator: ";").first ?? "", radix: 16),
+              size > 0 else { break }
+        let start = j + 2, end = min(start + size, bytes.count)
+        out += bytes[start..<end]
+        i = end + 2
     }
-    return out
+    return String(decoding: out, as: UTF8.self)
 }
 
 func json(_ text: String) throws -> [String: Any] {
