@@ -10,11 +10,13 @@ import Testing
 /// Defaults: namespace "default", class "fast", nodes with 10Gi of storage and a data root
 /// "/data/<node>", claim uid "uid-<name>", creation times in seconds after `Fx.epoch`.
 enum Fx {
-    /// One row of a planner table: a numbered case, the state before, and the actions expected, summarized.
+    /// One row of every planner table: a numbered case, the state before, the names a name generator
+    /// hands out (ReplicaSet pods), and the actions expected, summarized.
     struct Case: CustomTestStringConvertible, Sendable {
         var number: Int
         var name: String
         var snapshot: ClusterSnapshot
+        var names: [String] = []
         var expected: [String]
         /// False when the next sync legitimately acts on what this one changed (e.g. a claim removed by
         /// its last finalizer releases its volume); the table then only checks that planning converges.

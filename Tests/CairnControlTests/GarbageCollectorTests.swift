@@ -2,15 +2,7 @@ import CairnCore
 import CairnControl
 import Testing
 
-struct GCCase: CustomTestStringConvertible, Sendable {
-    var number: Int
-    var name: String
-    var snapshot: ClusterSnapshot
-    var expected: [String]
-    var testDescription: String { "\(number). \(name)" }
-}
-
-private let gcCases: [GCCase] = {
+private let gcCases: [Fx.Case] = {
     let set = WF.statefulSet()
     let rs = WF.replicaSet()
     var deletingSet = set
@@ -61,7 +53,7 @@ private let gcCases: [GCCase] = {
 }()
 
 @Test(arguments: gcCases)
-func garbageCollector(_ c: GCCase) {
+func garbageCollector(_ c: Fx.Case) {
     #expect(WF.summary(GarbageCollector.plan(c.snapshot)) == c.expected)
 }
 

@@ -4,16 +4,7 @@ import Testing
 
 private let api = "ReplicaSet default/api"
 
-struct ReplicaSetCase: CustomTestStringConvertible, Sendable {
-    var number: Int
-    var name: String
-    var snapshot: ClusterSnapshot
-    var names: [String] = []
-    var expected: [String]
-    var testDescription: String { "\(number). \(name)" }
-}
-
-private let rsCases: [ReplicaSetCase] = {
+private let rsCases: [Fx.Case] = {
     let rs1 = WF.replicaSet(replicas: 1), rs2 = WF.replicaSet(replicas: 2), rs3 = WF.replicaSet(replicas: 3)
     let labels = ["app": "api", "tier": "x"]
     func p(_ name: String, _ state: WF.State = .ready, node: String? = "n1", created: Double = 0,
@@ -73,7 +64,7 @@ private let rsCases: [ReplicaSetCase] = {
 }()
 
 @Test(arguments: rsCases)
-func replicaSetPlan(_ c: ReplicaSetCase) {
+func replicaSetPlan(_ c: Fx.Case) {
     #expect(WF.summary(ReplicaSetPlanner.plan(c.snapshot, names: FakeNames(c.names))) == c.expected)
 }
 

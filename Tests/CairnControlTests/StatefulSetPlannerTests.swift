@@ -17,19 +17,11 @@ private func deletedPod(_ n: Int) -> [String] {
      "event Normal SuccessfulDelete \(web): delete Pod web-\(n) in StatefulSet web successful"]
 }
 
-struct StatefulSetCase: CustomTestStringConvertible, Sendable {
-    var number: Int
-    var name: String
-    var snapshot: ClusterSnapshot
-    var expected: [String]
-    var testDescription: String { "\(number). \(name)" }
-}
-
 private func claims(_ ns: [Int], owners: [any KubeObject] = []) -> [PersistentVolumeClaim] {
     ns.map { WF.claim("data-web-\($0)", owners: owners) }
 }
 
-private let orderingCases: [StatefulSetCase] = {
+private let orderingCases: [Fx.Case] = {
     let s3 = WF.statefulSet(replicas: 3)
     let s1 = WF.statefulSet(replicas: 1)
     let p3 = WF.statefulSet(replicas: 3, parallel: true)
@@ -108,13 +100,13 @@ private let orderingCases: [StatefulSetCase] = {
 }()
 
 @Test(arguments: orderingCases)
-func statefulSetOrdering(_ c: StatefulSetCase) {
+func statefulSetOrdering(_ c: Fx.Case) {
     #expect(WF.summary(StatefulSetPlanner.plan(c.snapshot)) == c.expected)
 }
 
 // MARK: Retention policy, one sync
 
-private let retentionCases: [StatefulSetCase] = {
+private let retentionCases: [Fx.Case] = {
     func set(_ scaled: String, _ deleted: String, replicas: Int32 = 1) -> StatefulSet {
         WF.statefulSet(replicas: replicas, whenScaled: scaled, whenDeleted: deleted)
     }
@@ -165,7 +157,7 @@ private let retentionCases: [StatefulSetCase] = {
 }()
 
 @Test(arguments: retentionCases)
-func statefulSetRetentionSync(_ c: StatefulSetCase) {
+func statefulSetRetentionSync(_ c: Fx.Case) {
     #expect(WF.summary(StatefulSetPlanner.plan(c.snapshot)) == c.expected)
 }
 
