@@ -54,9 +54,13 @@ let package = Package(
             "CairnCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
+        // The command line's pure core: argv normalisation, JSONPath, printers, describe layouts.
+        .target(name: "CairnCLICore", dependencies: [
+            "CairnCore", .product(name: "Yams", package: "Yams"),
+        ], exclude: ["README.md"]),
         // The command line.
         .target(name: "CairnCLI", dependencies: [
-            "CairnCore", "CairnManifest", "CairnClient", "CairnServer", "CairnNode",
+            "CairnCore", "CairnCLICore", "CairnManifest", "CairnClient", "CairnServer", "CairnNode",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "cairn", dependencies: [
@@ -72,6 +76,7 @@ let package = Package(
         .testTarget(name: "CairnStoreTests", dependencies: ["CairnCore", "CairnStore"]),
         .testTarget(name: "CairnFSTests", dependencies: ["CairnFS", "CairnNode"]),
         .testTarget(name: "CairnNodeTests", dependencies: ["CairnNode"]),
+        .testTarget(name: "CairnCLICoreTests", dependencies: ["CairnCLICore", "CairnCore"]),
         .testTarget(name: "CairnEndToEndTests", dependencies: ["CairnCore", "CairnNode"]),
     ],
     swiftLanguageModes: [.v6]
