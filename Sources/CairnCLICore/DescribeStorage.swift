@@ -104,6 +104,8 @@ extension Describer {
         }
         if let ref = pv.spec.claimRef,
            let u = c.usage.first(where: { $0.namespace == (ref.namespace ?? "") && $0.claim == ref.name && $0.volume == pv.name }) {
+            // Cairn's line aligns on its own, leaving kubectl's blocks as kubectl lays them out.
+            w.flush()
             w.write(0, "Used:\t\(u.usedBytes.map { "\(humanBytes($0)) (\($0) bytes, as Cairn's filesystem counts them)" } ?? "<unknown>")\n")
         }
     }
@@ -185,10 +187,12 @@ extension Describer {
             w.write(1, "\(p.metadata.namespace ?? "")\t\(p.name)\t\t\(Printers.age(p.metadata.creationTimestamp, now: c.now))\n")
         }
         let storage = NodeStorage(node: n, volumes: c.volumes, claims: c.claims, classes: c.storageClasses)
+        w.flush()
         w.write(0, "Storage:\n")
         w.write(1, "Data Root:\t\(n.metadata.annotation(CairnCore.Node.dataRootAnnotation) ?? "<none>")\n")
         w.write(1, "Allocatable:\t\(figure(storage.allocatable))\n")
-        w.write(1, "Volumes:\t\(figure(storage.provisioned)) in \(storage.volumes.count) volume\(storage.volumes.count == 1 ? "" : "s")\n")
+        let live = storage.volumes.filter { !$0.metadata.isDeleting }.count
+        w.write(1, "Provisioned:\t\(figure(storage.provisioned)) in \(live) volume\(live == 1 ? "" : "s")\n")
         if !storage.reservations.isEmpty {
             w.write(1, "Reserved:\t\(figure(storage.reserved)) for \(storage.reservations.count) claim\(storage.reservations.count == 1 ? "" : "s") waiting for a volume\n")
         }
@@ -203,13 +207,16 @@ extension Describer {
                 w.write(1, "\(v.name)\t\(claim)\t\(v.spec.capacity?["storage"]?.description ?? "")\t\(status)\t\(Printers.age(v.metadata.creationTimestamp, now: c.now))\n")
             }
         }
+        w.flush()
     }
 
-    /// A byte count as a quantity, with its binary-unit rounding when that reads differently.
-    static func figure(_ bytes: Int64) -> String {
-        let exact = Quantity(bytes: bytes).description
-        let human = humanBytes(bytes)
-        return exact == human ? exact : "\(exact) (\(human))"
+    /// A storage figure for people: the quantity as Kubernetes prints it when that is short ("20Gi",
+    /// "2G"), else in binary units to a tenth with the exact bytes ("18.1Gi (19474836480 bytes)").
+    static func figure(_ q: Quantity) -> String {
+        let text = q.description
+        if text.prefix(while: { $0.isNumber || $0 == "-" }).count <= 4 { return text }
+        guard let bytes = q.bytes else { return text }
+        return "\(humanBytes(bytes, tenths: true)) (\(bytes) bytes)"
     }
 }
 
@@ -218,21 +225,21 @@ extension Describer {
 /// (Released and Failed ones keep their data), minus the requests of claims whose node is chosen and
 /// whose volume is not created yet.
 public struct NodeStorage: Sendable {
-    public var allocatable: Int64
+    public var allocatable: Quantity
     public var volumes: [PersistentVolume]
-    public var provisioned: Int64
+    public var provisioned: Quantity
     public var reservations: [PersistentVolumeClaim]
-    public var reserved: Int64
-    public var free: Int64 { allocatable - provisioned - reserved }
+    public var reserved: Quantity
+    public var free: Quantity { allocatable - provisioned - reserved }
 
     public static let selectedNodeAnnotation = "volume.kubernetes.io/selected-node"
 
     public init(node: CairnCore.Node, volumes: [PersistentVolume], claims: [PersistentVolumeClaim], classes: [StorageClass]) {
-        allocatable = node.allocatableStorage?.bytes ?? 0
+        allocatable = node.allocatableStorage ?? .zero
         let hostname = node.metadata.labels?[CairnCore.Node.hostnameLabel] ?? node.name
         self.volumes = volumes.filter { Self.hostname(of: $0) == hostname }.sorted { $0.name < $1.name }
         provisioned = self.volumes.filter { !$0.metadata.isDeleting }
-            .reduce(0) { $0 + ($1.spec.capacity?["storage"]?.bytes ?? 0) }
+            .reduce(Quantity.zero) { $0 + ($1.spec.capacity?["storage"] ?? .zero) }
         let claimsWithVolumes = Set(volumes.compactMap(\.spec.claimRef?.uid))
         let cairnClasses = Set(classes.filter { $0.provisioner == Validation.provisionerName }.map(\.name))
         reservations = claims.filter { c in
@@ -241,7 +248,7 @@ public struct NodeStorage: Sendable {
                 && cairnClasses.contains(c.spec.storageClassName ?? "")
                 && !claimsWithVolumes.contains(c.uid) && c.spec.requestedStorage?.bytes != nil
         }.sorted { $0.name < $1.name }
-        reserved = reservations.reduce(0) { $0 + ($1.spec.requestedStorage?.bytes ?? 0) }
+        reserved = reservations.reduce(Quantity.zero) { $0 + ($1.spec.requestedStorage ?? .zero) }
     }
 
     /// The node a local volume lives on: the hostname its required node affinity names.

@@ -67,6 +67,7 @@ extension Describer {
             }
         }
         // Not in kubectl 1.32's layout, but what Cairn is for: what happens to the claims.
+        w.flush()
         w.write(0, "Claim Retention:\twhenDeleted=\(s.whenDeleted), whenScaled=\(s.whenScaled)\n")
     }
 

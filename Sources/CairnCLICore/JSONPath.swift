@@ -241,8 +241,12 @@ enum GoComparison {
         case "==": return try equal(a, b)
         case "!=": return try !equal(a, b)
         case "<": return try less(a, b)
-        case "<=": return try less(a, b) || equal(a, b)
-        case ">": return try !(less(a, b) || equal(a, b))
+        case "<=":
+            if try less(a, b) { return true }
+            return try equal(a, b)
+        case ">":
+            if try less(a, b) { return false }
+            return try !equal(a, b)
         case ">=": return try !less(a, b)
         default: throw JSONPathError("unrecognized filter operator \(op)")
         }

@@ -22,7 +22,7 @@ public enum SortBy {
             do {
                 if try less(keys[a], keys[b], expression) { return true }
                 if try less(keys[b], keys[a], expression) { return false }
-            } catch { failure = error }
+            } catch let e as JSONPathError { failure = e } catch { failure = JSONPathError("\(error)") }
             return a < b
         }
         if let failure { throw failure }

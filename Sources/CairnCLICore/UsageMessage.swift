@@ -11,6 +11,18 @@ public enum UsageMessage {
             if flag.hasPrefix("--") { return "flag needs an argument: \(flag)" }
             return "flag needs an argument: '\(flag.dropFirst())' in \(flag)"
         }
+        // "The value 'x' is invalid for '--log-level <log-level>'. Please provide one of the following:\n  - a\n  - b"
+        if let value = quoted(firstLine, after: "The value "), let flagPart = firstLine.range(of: " is invalid for '") {
+            let flag = firstLine[flagPart.upperBound...].prefix { $0 != " " && $0 != "'" }
+            let choices = message.split(separator: "\n").dropFirst().compactMap { line -> String? in
+                let t = line.drop { $0 == " " }
+                return t.hasPrefix("- ") ? String(t.dropFirst(2)) : nil
+            }
+            if !choices.isEmpty {
+                return "invalid argument \"\(value)\" for \"\(flag)\" flag: must be one of \(choices.joined(separator: ", "))"
+            }
+            return "invalid argument \"\(value)\" for \"\(flag)\" flag"
+        }
         guard let first = message.first else { return message }
         return first.lowercased() + message.dropFirst()
     }

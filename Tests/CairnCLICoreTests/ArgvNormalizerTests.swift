@@ -54,6 +54,9 @@ struct UsageMessageTests {
         (3, "Missing value for '-o <output>'", "flag needs an argument: 'o' in -o"),
         (4, "Missing value for '--sort-by <sort-by>'", "flag needs an argument: --sort-by"),
         (5, "Unexpected argument 'x'", "unexpected argument 'x'"),
+        (6, "The value 'bogus' is invalid for '--log-level <log-level>'. Please provide one of the following:\n  - trace\n  - debug\n  - info",
+         "invalid argument \"bogus\" for \"--log-level\" flag: must be one of trace, debug, info"),
+        (7, "The value 'x' is invalid for '--replicas <replicas>'", "invalid argument \"x\" for \"--replicas\" flag"),
     ]
 
     @Test(arguments: cases)

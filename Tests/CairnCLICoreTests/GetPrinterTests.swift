@@ -139,7 +139,7 @@ struct GetPrinterTests {
         p.allNamespaces = true
         p.noHeaders = true
         let out = try render(p, [Fixtures.fetched(.persistentVolumeClaim, [Fixtures.claim("x", "1Gi", phase: "Pending", namespace: "team-a")])])
-        #expect(out.stdout == "team-a   x     Pending                                      fast          5m\n")
+        #expect(out.stdout == "team-a   x     Pending                     fast   5m\n")
     }
 }
 

@@ -39,7 +39,7 @@ import Glibc
         let missing = try cairnAlone(["get", "pods", "-o"])
         #expect(missing.status == 1)
         #expect(missing.stderr.hasPrefix("error: flag needs an argument: 'o' in -o\n"), "\(missing)")
-        let nested = try cairnAlone(["verify", "retention", "--bogus"])
+        let nested = try cairnAlone(["verify", "retention", "sts", "x", "--bogus"])
         #expect(nested.stderr == "error: unknown flag: --bogus\nSee 'cairn verify retention --help' for usage.\n", "\(nested)")
         // Help is not an error.
         let help = try cairnAlone(["get", "--help"])
@@ -70,10 +70,7 @@ import Glibc
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try run(cairnBinary, ["serve", "--state-dir", dir, "--log-level", "bogus"], timeout: 30)
         #expect(r.status == 1, "\(r)")
-        #expect(r.stderr.contains("'bogus'"), "\(r)")
-        for level in ["trace", "debug", "info", "notice", "warning", "error", "critical"] {
-            #expect(r.stderr.contains("'\(level)'"), "the accepted values are listed: \(r.stderr)")
-        }
+        #expect(r.stderr == "error: invalid argument \"bogus\" for \"--log-level\" flag: must be one of trace, debug, info, notice, warning, error, critical\nSee 'cairn serve --help' for usage.\n", "\(r)")
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/cairn.sock"), "nothing started")
     }
 

@@ -13,7 +13,7 @@ extension CairnCommand {
             args = try ArgvNormalizer.cairn.normalize(arguments)
         } catch {
             print("error: \(error.message)", to: &stderr)
-            exit(1)
+            Foundation.exit(1)
         }
         do {
             var command = try parseAsRoot(args)
@@ -22,19 +22,19 @@ extension CairnCommand {
             } else {
                 try command.run()
             }
-            exit(0)
+            Foundation.exit(0)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 print(fullMessage(for: error))
-                exit(0)
+                Foundation.exit(0)
             }
-            if let e = error as? ExitCode { exit(e.rawValue) }
+            if let e = error as? ExitCode { Foundation.exit(e.rawValue) }
             if code != .validationFailure { fail(error) }
             print("error: \(UsageMessage.kubectlStyle(message(for: error)))", to: &stderr)
             let verb = UsageMessage.commandPath(args, commands: commandNames)
             print("See '\((["cairn"] + verb).joined(separator: " ")) --help' for usage.", to: &stderr)
-            exit(1)
+            Foundation.exit(1)
         }
     }
 
