@@ -125,9 +125,9 @@ struct Exec: AsyncParsableCommand {
         """)
     @OptionGroup var client: ClientOptions
     @Option(name: [.short, .long], help: "The container whose volumeMounts to use (default: the first).") var container: String?
-    @Flag(name: [.short, .customLong("stdin")], help: "Pass stdin to the command.") var stdin = false
-    @Flag(name: [.short, .customLong("tty")], help: "Stdin is a TTY.") var tty = false
-    @Flag(name: [.short, .long], help: "Only print output from the command.") var quiet = false
+    @Flag(name: [.customShort("i"), .customLong("stdin")], help: "Pass stdin to the command.") var stdin = false
+    @Flag(name: [.customShort("t"), .customLong("tty")], help: "Stdin is a TTY.") var tty = false
+    @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Only print output from the command.") var quiet = false
     @Argument(help: "POD, pod/NAME, statefulset/NAME or replicaset/NAME") var target: String?
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
