@@ -49,6 +49,9 @@ struct Get: AsyncParsableCommand {
         await runClient {
             let requests = try requests()
             let format = try OutputFormat.parse(output) { path in try String(contentsOfFile: path, encoding: .utf8) }
+            if allNamespaces, requests.contains(where: { !$0.names.isEmpty }) {
+                throw CLIError("a resource cannot be retrieved by name across all namespaces")
+            }
             if selector != nil, requests.contains(where: { !$0.names.isEmpty }) {
                 throw CLIError("name cannot be provided when a selector is specified")
             }
