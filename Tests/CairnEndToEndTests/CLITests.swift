@@ -67,8 +67,12 @@ import Glibc
 
     @Test func serveRefusesAnUnknownLogLevel() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-loglevel-\(getpid())").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try run(cairnBinary, ["serve", "--state-dir", dir, "--log-level", "bogus"], timeout: 30)
+        // Should a daemon start after all, it is killed at the deadline and its mounts are undone here.
+        defer {
+            unmountEverything(under: dir)
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        let r = try run(cairnBinary, ["serve", "--state-dir", dir, "--log-level", "bogus"], timeout: 15)
         #expect(r.status == 1, "\(r)")
         #expect(r.stderr == "error: invalid argument \"bogus\" for \"--log-level\" flag: must be one of trace, debug, info, notice, warning, error, critical\nSee 'cairn serve --help' for usage.\n", "\(r)")
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/cairn.sock"), "nothing started")
@@ -107,7 +111,7 @@ import Glibc
         let all = try d.cairn(["get", "all"])
         #expect(all.status == 0, "\(all)")
         let blocks = all.stdout.components(separatedBy: "\n\n")
-        #expect(blocks.count == 3, "\(all.stdout)")
+        try #require(blocks.count == 3, "\(all)")
         #expect(blocks[0].hasPrefix("NAME                 READY   STATUS    RESTARTS   AGE\npod/stateful-pvc-0   1/1     Running   0"), "\(blocks[0])")
         #expect(blocks[1].hasPrefix("NAME                        TYPE        CLUSTER-IP   EXTERNAL-IP   PORT(S)   AGE\nservice/stateful-headless   ClusterIP   None         <none>        80/TCP"), "\(blocks[1])")
         #expect(blocks[2].hasPrefix("NAME                            READY   AGE\nstatefulset.apps/stateful-pvc   1/1"), "\(blocks[2])")
@@ -229,7 +233,9 @@ import Glibc
         #expect(pod.stdout.contains("Controlled By:  StatefulSet/stateful-pvc\n"))
         #expect(pod.stdout.contains("      /applog from volume (rw)\n"), "\(pod.stdout)")
         // The conditions table aligns however long the type names are.
-        let conditions = pod.stdout.components(separatedBy: "Conditions:\n")[1].split(separator: "\n").prefix { $0.hasPrefix("  ") }
+        let afterConditions = pod.stdout.components(separatedBy: "Conditions:\n")
+        try #require(afterConditions.count == 2, "\(pod)")
+        let conditions = afterConditions[1].split(separator: "\n").prefix { $0.hasPrefix("  ") }
         let statusColumn = Set(conditions.map { line in line.distance(from: line.startIndex, to: line.range(of: "True")?.lowerBound ?? line.range(of: "Status")?.lowerBound ?? line.endIndex) })
         #expect(statusColumn.count == 1, "\(conditions)")
         #expect(field(pod.stdout, "    ClaimName") == "volume-stateful-pvc-0")
