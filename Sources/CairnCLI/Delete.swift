@@ -24,7 +24,7 @@ struct Delete: AsyncParsableCommand {
             if let output, output != "name" {
                 throw CLIError("unexpected -o output mode: \(output). We only support '-o name'")
             }
-            if all && selector != nil { throw CLIError("cannot set --all and --selector at the same time") }
+            if all && selector != nil { throw CLIError("setting 'all' parameter but found a non empty selector.") }
             var targets: [(Kind, String, String?)] = []
             var listed: [Kind] = []
             if !files.isEmpty {

@@ -31,7 +31,8 @@ extension CairnCommand {
             }
             if let e = error as? ExitCode { Foundation.exit(e.rawValue) }
             if code != .validationFailure { fail(error) }
-            print("error: \(UsageMessage.kubectlStyle(message(for: error)))", to: &stderr)
+            // cobra's own prefix for flag errors is "Error:", as kubectl prints it.
+            print("Error: \(UsageMessage.kubectlStyle(message(for: error)))", to: &stderr)
             let verb = UsageMessage.commandPath(args, commands: commandNames)
             print("See '\((["cairn"] + verb).joined(separator: " ")) --help' for usage.", to: &stderr)
             Foundation.exit(1)

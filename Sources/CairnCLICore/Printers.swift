@@ -172,10 +172,8 @@ public enum Printers {
             return Yams.Node(s, Tag(.str), resolved == .str ? .any : .doubleQuoted)
         case .array(let a): return Yams.Node(a.map(node))
         case .object(let o):
-            // kubectl's order: apiVersion, kind, metadata, spec, status, then the rest alphabetically.
-            let first = ["apiVersion", "kind", "metadata", "spec", "status"]
-            let keys = first.filter { o[$0] != nil } + o.keys.filter { !first.contains($0) }.sorted()
-            return Yams.Node(keys.map { (Yams.Node($0), node(o[$0]!)) })
+            // kubectl prints YAML from the JSON object: every map's keys in sorted order.
+            return Yams.Node(o.keys.sorted().map { (Yams.Node($0), node(o[$0]!)) })
         }
     }
 }

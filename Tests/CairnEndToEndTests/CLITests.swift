@@ -32,15 +32,15 @@ import Glibc
     @Test func usageErrorsExitOneWithKubectlsWords() throws {
         let unknown = try cairnAlone(["get", "pods", "--bogus"])
         #expect(unknown.status == 1, "\(unknown)")
-        #expect(unknown.stderr == "error: unknown flag: --bogus\nSee 'cairn get --help' for usage.\n")
+        #expect(unknown.stderr == "Error: unknown flag: --bogus\nSee 'cairn get --help' for usage.\n")
         let shorthand = try cairnAlone(["get", "pods", "-x"])
         #expect(shorthand.status == 1)
-        #expect(shorthand.stderr.hasPrefix("error: unknown shorthand flag: 'x' in -x\n"), "\(shorthand)")
+        #expect(shorthand.stderr.hasPrefix("Error: unknown shorthand flag: 'x' in -x\n"), "\(shorthand)")
         let missing = try cairnAlone(["get", "pods", "-o"])
         #expect(missing.status == 1)
-        #expect(missing.stderr.hasPrefix("error: flag needs an argument: 'o' in -o\n"), "\(missing)")
+        #expect(missing.stderr.hasPrefix("Error: flag needs an argument: 'o' in -o\n"), "\(missing)")
         let nested = try cairnAlone(["verify", "retention", "sts", "x", "--bogus"])
-        #expect(nested.stderr == "error: unknown flag: --bogus\nSee 'cairn verify retention --help' for usage.\n", "\(nested)")
+        #expect(nested.stderr == "Error: unknown flag: --bogus\nSee 'cairn verify retention --help' for usage.\n", "\(nested)")
         // Help is not an error.
         let help = try cairnAlone(["get", "--help"])
         #expect(help.status == 0)
@@ -74,7 +74,7 @@ import Glibc
         }
         let r = try run(cairnBinary, ["serve", "--state-dir", dir, "--log-level", "bogus"], timeout: 15)
         #expect(r.status == 1, "\(r)")
-        #expect(r.stderr == "error: invalid argument \"bogus\" for \"--log-level\" flag: must be one of trace, debug, info, notice, warning, error, critical\nSee 'cairn serve --help' for usage.\n", "\(r)")
+        #expect(r.stderr == "Error: invalid argument \"bogus\" for \"--log-level\" flag: must be one of trace, debug, info, notice, warning, error, critical\nSee 'cairn serve --help' for usage.\n", "\(r)")
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/cairn.sock"), "nothing started")
     }
 
@@ -169,7 +169,7 @@ import Glibc
         #expect(none.stdout == "No resources found\n", "\(none)")
         let both = try d.cairn(["delete", "pvc", "--all", "-l", "app=keep"])
         #expect(both.status == 1)
-        #expect(both.stderr == "error: cannot set --all and --selector at the same time\n")
+        #expect(both.stderr == "error: setting 'all' parameter but found a non empty selector.\n")
         let named = try d.cairn(["delete", "pvc", "keep-1", "-l", "app=keep", "-n", "team-a"])
         #expect(named.stderr == "error: name cannot be provided when a selector is specified\n", "\(named)")
 
