@@ -22,43 +22,43 @@ struct Describe: AsyncParsableCommand {
             guard let first = args.first else {
                 throw CLIError("You must specify the type of resource to describe. Use \"cairn describe --help\" for the types")
             }
+            // TYPE alone, or TYPE with a selector: every object of the type; otherwise the objects named.
+            let listing = selector != nil || (args.count == 1 && !first.contains("/"))
+            if selector != nil, args.count > 1 || first.contains("/") {
+                throw CLIError("name cannot be provided when a selector is specified")
+            }
             try await client.withClient { c in
                 var source = DescribeSource(client: c)
-                var objects: [any KubeObject] = []
                 var errors: [String] = []
-                if !first.contains("/") && args.count == 1 || selector != nil {
-                    // TYPE alone (or with a selector): every object of the type.
-                    if selector != nil, args.count > 1 || first.contains("/") {
-                        throw CLIError("name cannot be provided when a selector is specified")
-                    }
-                    for kind in try resolveKinds(first) {
-                        var query: [String: String] = [:]
-                        if let selector { query["labelSelector"] = selector }
-                        let ns = allNamespaces ? nil : client.ns
-                        objects += try decodeObjects(try await c.call("GET", kind.collectionPath(namespace: ns), query: query), kind: kind)
-                    }
+                let objects: [any KubeObject]
+                if listing {
+                    objects = try await objectsOfTypes(first, c)
                     if objects.isEmpty {
                         var stderr = FileHandle.standardError
                         print(allNamespaces ? "No resources found" : "No resources found in \(client.ns) namespace.", to: &stderr)
                         return
                     }
                 } else {
+                    var named: [any KubeObject] = []
                     for (kind, name) in try typeAndNames(args) {
                         let ns = kind.namespaced ? client.ns : nil
                         do {
-                            objects += try decodeObjects(try await c.call("GET", kind.collectionPath(namespace: ns) + "/\(name)"), kind: kind)
+                            named += try decodeObjects(try await c.call("GET", kind.collectionPath(namespace: ns) + "/\(name)"), kind: kind)
                         } catch let s as Status where s.code == 404 && args.count == 2 && !first.contains("/") {
-                            // kubectl's DescribeMatchingResources: the objects whose names begin with NAME.
-                            let all = try decodeObjects(try await c.call("GET", kind.collectionPath(namespace: ns)), kind: kind)
-                            let matching = all.filter { $0.name.hasPrefix(name) }
+                            // kubectl's DescribeMatchingResources: the objects whose names begin with NAME,
+                            // each description followed by a newline.
+                            let matching = try decodeObjects(try await c.call("GET", kind.collectionPath(namespace: ns)), kind: kind)
+                                .filter { $0.name.hasPrefix(name) }
                             if matching.isEmpty { throw s }
-                            for o in matching { print(try await Self.describe(o, &source) + "\n", terminator: "") }
+                            for o in matching { print(try await Self.describe(o, &source)) }
                             return
                         } catch let s as Status {
                             errors.append("Error from server (\(s.reason)): \(s.message)")
                         }
                     }
+                    objects = named
                 }
+                // Descriptions are separated by a blank line and one more, as kubectl separates them.
                 for (i, o) in objects.enumerated() {
                     print((i == 0 ? "" : "\n\n") + (try await Self.describe(o, &source)), terminator: "")
                 }
@@ -69,6 +69,18 @@ struct Describe: AsyncParsableCommand {
                 }
             }
         }
+    }
+
+    /// Every object of the types (in the namespace, or all with -A) that the selector matches.
+    func objectsOfTypes(_ types: String, _ c: CairnClient) async throws -> [any KubeObject] {
+        var objects: [any KubeObject] = []
+        for kind in try resolveKinds(types) {
+            var query: [String: String] = [:]
+            if let selector { query["labelSelector"] = selector }
+            let ns = allNamespaces ? nil : client.ns
+            objects += try decodeObjects(try await c.call("GET", kind.collectionPath(namespace: ns), query: query), kind: kind)
+        }
+        return objects
     }
 
     static func describe(_ object: any KubeObject, _ source: inout DescribeSource) async throws -> String {
