@@ -31,9 +31,15 @@ extension CairnCommand {
             }
             if let e = error as? ExitCode { Foundation.exit(e.rawValue) }
             if code != .validationFailure { fail(error) }
-            // cobra's own prefix for flag errors is "Error:", as kubectl prints it.
-            print("Error: \(UsageMessage.kubectlStyle(message(for: error)))", to: &stderr)
             let verb = UsageMessage.commandPath(args, commands: commandNames)
+            let text = message(for: error)
+            if verb.isEmpty, let word = UsageMessage.quoted(text, after: "Unexpected argument ") {
+                print("Error: unknown command \"\(word)\" for \"cairn\"", to: &stderr)
+                print("Run 'cairn --help' for usage.", to: &stderr)
+                Foundation.exit(1)
+            }
+            // cobra's own prefix for flag errors is "Error:", as kubectl prints it.
+            print("Error: \(UsageMessage.kubectlStyle(text))", to: &stderr)
             print("See '\((["cairn"] + verb).joined(separator: " ")) --help' for usage.", to: &stderr)
             Foundation.exit(1)
         }

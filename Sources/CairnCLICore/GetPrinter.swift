@@ -9,8 +9,8 @@ import Foundation
 /// - every other printer sees one object when one was named, else a `List` of everything (sorted by
 ///   `--sort-by` across kinds), as printGeneric composes it.
 public struct GetPrinter: Sendable {
-    /// The objects of one requested kind, in the server's order; `json[i]` is `objects[i]` as a tree
-    /// (filled only for the printers that read trees).
+    /// The objects of one requested kind, in the server's order: typed for the tables and names, as
+    /// trees for the printers that read trees and for --sort-by (`json[i]` is `objects[i]` when both are there).
     public struct Fetched {
         public var kind: Kind
         public var objects: [any KubeObject]
@@ -99,8 +99,11 @@ public struct GetPrinter: Sendable {
     private func sortedItems(_ fetched: [Fetched]) throws(CommandLineError) -> [Item] {
         var items: [Item] = []
         for f in fetched {
-            for (i, o) in f.objects.enumerated() {
-                items.append(Item(kind: f.kind, name: o.name, json: i < f.json.count ? f.json[i] : nil))
+            // The generic printers need only the trees; the typed objects may not have been decoded.
+            for i in 0..<max(f.objects.count, f.json.count) {
+                let json = i < f.json.count ? f.json[i] : nil
+                let name = i < f.objects.count ? f.objects[i].name : json?["metadata"]?["name"]?.stringValue ?? ""
+                items.append(Item(kind: f.kind, name: name, json: json))
             }
         }
         guard let sortBy else { return items }

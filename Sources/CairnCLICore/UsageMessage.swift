@@ -28,7 +28,7 @@ public enum UsageMessage {
     }
 
     /// The text between the quotes that follow `prefix` (ArgumentParser quotes with ').
-    static func quoted(_ line: String, after prefix: String) -> String? {
+    public static func quoted(_ line: String, after prefix: String) -> String? {
         guard line.hasPrefix(prefix + "'") else { return nil }
         let rest = line.dropFirst(prefix.count + 1)
         guard let end = rest.firstIndex(of: "'") else { return nil }

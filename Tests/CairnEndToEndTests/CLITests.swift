@@ -41,6 +41,9 @@ import Glibc
         #expect(missing.stderr.hasPrefix("Error: flag needs an argument: 'o' in -o\n"), "\(missing)")
         let nested = try cairnAlone(["verify", "retention", "sts", "x", "--bogus"])
         #expect(nested.stderr == "Error: unknown flag: --bogus\nSee 'cairn verify retention --help' for usage.\n", "\(nested)")
+        let command = try cairnAlone(["bogus"])
+        #expect(command.status == 1)
+        #expect(command.stderr == "Error: unknown command \"bogus\" for \"cairn\"\nRun 'cairn --help' for usage.\n", "\(command)")
         // Help is not an error.
         let help = try cairnAlone(["get", "--help"])
         #expect(help.status == 0)
