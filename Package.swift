@@ -56,9 +56,13 @@ let package = Package(
             "CairnCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
+        // The command line's pure core: argv normalisation, JSONPath, printers, describe layouts.
+        .target(name: "CairnCLICore", dependencies: [
+            "CairnCore", .product(name: "Yams", package: "Yams"),
+        ], exclude: ["README.md"]),
         // The command line.
         .target(name: "CairnCLI", dependencies: [
-            "CairnCore", "CairnAPI", "CairnManifest", "CairnClient", "CairnServer", "CairnNode",
+            "CairnCore", "CairnAPI", "CairnCLICore", "CairnManifest", "CairnClient", "CairnServer", "CairnNode",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "cairn", dependencies: [
@@ -83,6 +87,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "CairnEndToEndTests", dependencies: ["CairnCore", "CairnNode", "CairnAPIScenarios"]),
+        .testTarget(name: "CairnCLICoreTests", dependencies: ["CairnCLICore", "CairnCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

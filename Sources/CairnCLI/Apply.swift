@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnCLICore
 import CairnClient
 import CairnCore
 import CairnManifest
@@ -113,7 +114,7 @@ struct Apply: AsyncParsableCommand {
 
     func run() async {
         await runClient {
-            guard !files.isEmpty else { throw CLIError("must specify one of -f and -k") }
+            guard !files.isEmpty else { throw CLIError("must specify -f: a manifest file, a directory of manifests, or - for standard input") }
             let (docs, readErrors) = try readManifests(files)
             let (prepared, errors) = prepare(docs, defaultNamespace: client.ns, explicitNamespace: client.namespace != nil)
             let all = readErrors + errors
@@ -244,62 +245,6 @@ func mergeManifest(_ live: JSONValue, _ manifest: JSONValue) -> JSONValue {
         l[k] = mergeManifest(l[k] ?? .null, v)
     }
     return .object(l)
-}
-
-struct Delete: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Delete objects by type and name, or those in manifests.")
-    @OptionGroup var client: ClientOptions
-    @Argument(help: "TYPE NAME... or TYPE/NAME...") var args: [String] = []
-    @Option(name: [.short, .customLong("filename")], help: "Delete the objects a manifest (file, directory or -) describes.")
-    var files: [String] = []
-    @Flag(name: .customLong("ignore-not-found"), help: "Treat objects that do not exist as deleted.") var ignoreNotFound = false
-
-    func run() async {
-        await runClient {
-            var targets: [(Kind, String, String?)] = []
-            if !files.isEmpty {
-                let (docs, readErrors) = try readManifests(files)
-                if let e = readErrors.first { throw CLIError(e) }
-                for doc in docs {
-                    guard case .success(let k) = ObjectDecoding.kind(of: doc.json), let name = doc.json["metadata"]?["name"]?.stringValue else {
-                        throw CLIError("\(doc.location(of: nil)): document \(doc.index) has no kind or name")
-                    }
-                    targets.append((k, name, k.namespaced ? (doc.json["metadata"]?["namespace"]?.stringValue ?? client.ns) : nil))
-                }
-            } else if let first = args.first {
-                if first.contains("/") {
-                    for a in args {
-                        let parts = a.split(separator: "/", maxSplits: 1).map(String.init)
-                        guard parts.count == 2 else { throw CLIError("arguments in resource/name form must have a single resource and name") }
-                        let k = try resolveKinds(parts[0])[0]
-                        targets.append((k, parts[1], k.namespaced ? client.ns : nil))
-                    }
-                } else {
-                    let kinds = try resolveKinds(first)
-                    guard args.count > 1 else { throw CLIError("resource(s) were provided, but no name was specified") }
-                    for k in kinds { for n in args.dropFirst() { targets.append((k, n, k.namespaced ? client.ns : nil)) } }
-                }
-            } else {
-                throw CLIError("You must provide one or more resources by argument or filename.")
-            }
-            var failed = false
-            try await client.withClient { c in
-                for (kind, name, ns) in targets {
-                    do {
-                        _ = try await c.call("DELETE", kind.collectionPath(namespace: ns) + "/\(name)")
-                        print("\(resourceName(kind)) \"\(name)\" deleted")
-                    } catch let s as Status where s.code == 404 {
-                        if !ignoreNotFound {
-                            var stderr = FileHandle.standardError
-                            print("Error from server (NotFound): \(s.message)", to: &stderr)
-                            failed = true
-                        }
-                    }
-                }
-            }
-            if failed { throw ExitCode(1) }
-        }
-    }
 }
 
 struct Scale: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnCLICore
 import CairnClient
 import CairnCore
 import CairnManifest
@@ -72,6 +73,9 @@ func fail(_ error: any Error) -> Never {
     case let e as CLIError:
         print("error: \(e.description)", to: &stderr)
         exit(e.exitCode)
+    case let e as CommandLineError:
+        print("error: \(e.message)", to: &stderr)
+        exit(1)
     default: text = "\(error)"
     }
     print(text.hasPrefix("Error from server") ? text : "error: \(text)", to: &stderr)
@@ -88,12 +92,20 @@ func runClient(_ body: () async throws -> Void) async {
 }
 
 func resolveKinds(_ words: String) throws -> [Kind] {
-    try words.split(separator: ",").map { w in
-        guard let k = Kind.resolve(String(w)) else {
+    var kinds: [Kind] = []
+    for w in words.split(separator: ",") {
+        // kubectl's "all" category, in discovery order: pods, services, then the apps group's kinds.
+        let expanded: [Kind]
+        if w.lowercased() == "all" {
+            expanded = [.pod, .service, .replicaSet, .statefulSet]
+        } else if let k = Kind.resolve(String(w)) {
+            expanded = [k]
+        } else {
             throw CLIError("the server doesn't have a resource type \"\(w)\"")
         }
-        return k
+        for k in expanded where !kinds.contains(k) { kinds.append(k) }
     }
+    return kinds
 }
 
 /// The objects of a list answer, or the one object of a get, decoded straight from the response
@@ -113,114 +125,20 @@ private func decodeList<T: KubeObject>(_ type: T.Type, _ data: Data) throws -> [
     return [try JSONCoding.decoder.decode(T.self, from: data)]
 }
 
-func resourceName(_ kind: Kind) -> String {
-    kind.group.isEmpty ? kind.singular : "\(kind.singular).\(kind.group)"
-}
-
-// MARK: get
-
-struct Get: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Display one or many objects.",
-        discussion: "TYPE is a kind, plural or short name (sc, pv, pvc, po, no, ev, ns, sts, rs, svc); several types separated by commas.")
-
-    @OptionGroup var client: ClientOptions
-    @Argument(help: "TYPE[,TYPE...] followed by optional NAMEs, or TYPE/NAME.") var args: [String]
-    @Option(name: [.customShort("l"), .customLong("selector")], help: "Label selector, e.g. app=web,tier!=cache.") var selector: String?
-    @Option(name: .shortAndLong, help: "Output format: wide, json, yaml or name.") var output: String?
-    @Flag(name: [.customShort("A"), .customLong("all-namespaces")], help: "List across all namespaces.") var allNamespaces = false
-    @Flag(name: .customLong("no-headers"), help: "Print table rows without the header line.") var noHeaders = false
-
-    func run() async {
-        await runClient {
-            guard let first = args.first else { throw CLIError("You must specify the type of resource to get. Use \"cairn get --help\" for the types") }
-            if let o = output, !["wide", "json", "yaml", "name"].contains(o) {
-                throw CLIError("unable to match a printer suitable for the output format \"\(o)\", allowed formats are: json,name,wide,yaml")
+/// TYPE/NAME or TYPE NAME... as kubectl reads them (ResourceTypeOrNameArgs).
+func typeAndNames(_ args: [String]) throws -> [(Kind, String)] {
+    guard let first = args.first else { return [] }
+    if first.contains("/") {
+        return try args.map { a in
+            let parts = a.split(separator: "/", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[1].isEmpty else {
+                throw CLIError("arguments in resource/name form must have a single resource and name")
             }
-            var requests: [(Kind, [String])]
-            if first.contains("/") {
-                requests = try args.map { a in
-                    let parts = a.split(separator: "/", maxSplits: 1).map(String.init)
-                    guard parts.count == 2 else { throw CLIError("there is no need to specify a resource type as a separate argument when passing arguments in resource/name form") }
-                    return (try resolveKinds(parts[0])[0], [parts[1]])
-                }
-            } else {
-                requests = try resolveKinds(first).map { ($0, Array(args.dropFirst())) }
-            }
-            let now = Date()
-            let showKind = requests.count > 1
-            var jsonItems: [JSONValue] = []
-            var outputs: [String] = []
-            var errors: [String] = []
-            try await client.withClient { c in
-                for (kind, names) in requests {
-                    var objects: [Data] = []
-                    let ns = allNamespaces ? nil : client.ns
-                    if names.isEmpty {
-                        var query: [String: String] = [:]
-                        if let selector { query["labelSelector"] = selector }
-                        objects.append(try await c.call("GET", kind.collectionPath(namespace: ns), query: query))
-                    } else {
-                        for n in names {
-                            do {
-                                objects.append(try await c.call("GET", kind.collectionPath(namespace: ns ?? client.ns) + "/\(n)"))
-                            } catch let s as Status {
-                                errors.append("Error from server (\(s.reason)): \(s.message)")
-                            }
-                        }
-                    }
-                    var typed: [any KubeObject] = []
-                    for d in objects {
-                        if output == "json" || output == "yaml" {
-                            let json = try JSONValue.parse(d)
-                            jsonItems += json["items"]?.arrayValue ?? [json]
-                        } else {
-                            typed += try decodeObjects(d, kind: kind)
-                        }
-                    }
-                    if output == "json" || output == "yaml" { continue }
-                    if output == "name" {
-                        outputs.append(typed.map { "\(resourceName(kind))/\($0.name)" }.joined(separator: "\n") + (typed.isEmpty ? "" : "\n"))
-                        continue
-                    }
-                    if typed.isEmpty { continue }
-                    var (header, rows) = Printers.rows(typed, kind: kind, wide: output == "wide", now: now)
-                    if showKind {
-                        rows = rows.map { r in var r = r; r[0] = "\(resourceName(kind))/\(r[0])"; return r }
-                    }
-                    if allNamespaces && kind.namespaced {
-                        header.insert("NAMESPACE", at: 0)
-                        rows = zip(typed, rows).map { o, r in [o.metadata.namespace ?? ""] + r }
-                    }
-                    outputs.append(Printers.table(header, rows, headers: !noHeaders))
-                }
-            }
-            switch output {
-            case "json", "yaml":
-                let single = jsonItems.count == 1 && !(requests.count == 1 && requests[0].1.isEmpty)
-                let value: JSONValue = single ? jsonItems[0]
-                    : .object(["apiVersion": .string("v1"), "kind": .string("List"), "items": .array(jsonItems),
-                               "metadata": .object(["resourceVersion": .string("")])])
-                if output == "json" {
-                    print(JSONText.pretty(value), terminator: "")
-                } else {
-                    print(Printers.yaml(value), terminator: "")
-                }
-            default:
-                if outputs.isEmpty && errors.isEmpty {
-                    var stderr = FileHandle.standardError
-                    let scope = allNamespaces || requests.allSatisfy({ !$0.0.namespaced }) ? "" : " in \(client.ns) namespace"
-                    print("No resources found\(scope).", to: &stderr)
-                }
-                print(outputs.joined(separator: "\n"), terminator: "")
-            }
-            if !errors.isEmpty {
-                var stderr = FileHandle.standardError
-                for e in errors { print(e, to: &stderr) }
-                throw ExitCode(1)
-            }
+            return (try resolveKinds(parts[0])[0], parts[1])
         }
     }
+    let kinds = try resolveKinds(first)
+    return kinds.flatMap { k in args.dropFirst().map { (k, $0) } }
 }
 
 // MARK: version

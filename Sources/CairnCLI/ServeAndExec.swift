@@ -1,4 +1,5 @@
 import ArgumentParser
+import CairnCLICore
 import CairnClient
 import CairnCore
 import CairnAPI
@@ -30,13 +31,13 @@ struct Serve: AsyncParsableCommand {
     var listen: String?
     @Option(name: .customLong("token-file"), help: "File holding the bearer token TCP clients must send.")
     var tokenFile: String?
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
-    var logLevel: String = "info"
+    @Option(name: .customLong("log-level"), help: "How much the daemon logs.")
+    var logLevel: LogLevel = .info
     @Option(name: .customLong("change-log-retention"), help: "How many changes the change log keeps for watches to resume from.")
     var changeLogRetention: Int = ControlPlaneSettings().changeLogRetention
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let level = logLevel.level
         LoggingSystem.bootstrap { _ in DaemonLogHandler(level: level) }
         let logger = Logger(label: "cairn")
         do {
@@ -107,31 +108,54 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
+/// swift-log's levels, as `--log-level` takes them: anything else is refused with the list.
+enum LogLevel: String, ExpressibleByArgument, CaseIterable {
+    case trace, debug, info, notice, warning, error, critical
+
+    var level: Logger.Level { Logger.Level(rawValue: rawValue)! }
+}
+
 struct Exec: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a command on the host with a pod's volumes at their mountPaths.",
         discussion: """
         The command runs in a private mount namespace in which each volumeMount of the container is at its \
         mountPath (e.g. /applog), so `cairn exec replica-pvc-abcde -- touch /applog/server.log` works as in \
-        the pod. Nothing is left behind on the host. The exit code is the command's.
+        the pod. Nothing is left behind on the host. The exit code is the command's. POD may be pod/NAME, or \
+        statefulset/NAME or replicaset/NAME for one of its pods. As with kubectl, standard input reaches the \
+        command only with -i; the command runs on this terminal, so -t needs no terminal of its own.
         """)
     @OptionGroup var client: ClientOptions
     @Option(name: [.short, .long], help: "The container whose volumeMounts to use (default: the first).") var container: String?
-    @Argument(help: "POD") var pod: String
+    @Flag(name: [.customShort("i"), .customLong("stdin")], help: "Pass stdin to the command.") var stdin = false
+    @Flag(name: [.customShort("t"), .customLong("tty")], help: "Stdin is a TTY.") var tty = false
+    @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Only print output from the command.") var quiet = false
+    @Argument(help: "POD, pod/NAME, statefulset/NAME or replicaset/NAME") var target: String?
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") var command: [String] = []
 
     func run() async {
         var plan: ExecPlan?
         await runClient {
-            guard !command.isEmpty else { throw CLIError("you must specify at least one command for the container: cairn exec POD -- COMMAND [ARGS...]") }
+            guard let target else { throw CLIError("pod, type/name or --filename must be specified") }
+            guard !command.isEmpty else { throw CLIError("you must specify at least one command for the container") }
             var query: [String: String] = [:]
             if let container { query["container"] = container }
-            let data = try await client.withClient {
-                try await $0.call("GET", "/cairn/v1/namespaces/\(client.ns)/pods/\(pod)/exec", query: query)
+            let data = try await client.withClient { c in
+                let pod = try await podName(target, c)
+                return try await c.call("GET", CairnPath.execPlan(namespace: client.ns, pod: pod), query: query)
             }
             plan = try JSONCoding.decoder.decode(ExecPlan.self, from: data)
         }
         guard let plan else { return }
+        if stdin && tty && isatty(0) == 0 && !quiet {
+            var stderr = FileHandle.standardError
+            print("Unable to use a TTY - input is not a terminal or the right kind of file", to: &stderr)
+        }
+        if !stdin {
+            // kubectl attaches no stdin without -i: the command reads end of file.
+            let null = open("/dev/null", O_RDONLY)
+            if null >= 0 { dup2(null, 0); close(null) }
+        }
         // unshare(CLONE_NEWNS) needs a single-threaded process: hand over to a fresh one.
         let mounts = plan.mounts.map { m in
             ExecMount(hostPath: m.subPath.map { "\(m.hostPath)/\($0)" } ?? m.hostPath, mountPath: m.mountPath, readOnly: m.readOnly)
@@ -143,6 +167,29 @@ struct Exec: AsyncParsableCommand {
         let cargs = args.map { strdup($0) } + [nil]
         execv("/proc/self/exe", cargs)
         fail(CLIError("cannot start the exec sandbox: \(String(cString: strerror(errno)))", exitCode: 126))
+    }
+
+    /// The pod TARGET names: POD or pod/NAME, or for statefulset/NAME and replicaset/NAME the pod
+    /// kubectl would pick (a Running and Ready one of theirs first, then by name).
+    func podName(_ target: String, _ c: CairnClient) async throws -> String {
+        guard target.contains("/") else { return target }
+        let (kind, name) = try typeAndNames([target])[0]
+        switch kind {
+        case .pod:
+            return name
+        case .statefulSet, .replicaSet:
+            let owner = try decodeObjects(try await c.call("GET", kind.collectionPath(namespace: client.ns) + "/\(name)"), kind: kind)[0]
+            let pods = try decodeObjects(try await c.call("GET", Kind.pod.collectionPath(namespace: client.ns)), kind: .pod)
+                .compactMap { $0 as? Pod }.filter { $0.controllerRef?.uid == owner.uid && !$0.metadata.isDeleting }
+            guard let pod = pods.sorted(by: { a, b in
+                a.isRunningAndReady != b.isRunningAndReady ? a.isRunningAndReady : a.name < b.name
+            }).first else {
+                throw CLIError("\(resourceName(kind))/\(name) has no pods to exec into")
+            }
+            return pod.name
+        default:
+            throw CLIError("cannot exec into \(kind.resource): name a pod, or a statefulset or replicaset to use one of its pods")
+        }
     }
 }
 

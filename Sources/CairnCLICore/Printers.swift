@@ -4,19 +4,11 @@ import Yams
 
 /// kubectl's printers: tables with its default columns, YAML, JSON and names.
 public enum Printers {
-    /// Columns separated by three spaces, as kubectl's tabwriter does.
+    /// A table as kubectl prints one: columns padded by three spaces, at least six wide.
     public static func table(_ header: [String], _ rows: [[String]], headers: Bool = true) -> String {
-        var widths = header.map(\.count)
-        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
-        func line(_ cells: [String]) -> String {
-            var s = ""
-            for (i, c) in cells.enumerated() {
-                s += c
-                if i < cells.count - 1 { s += String(repeating: " ", count: max(widths[i] + 3 - c.count, 0)) }
-            }
-            return s
-        }
-        return ((headers ? [line(header)] : []) + rows.map(line)).joined(separator: "\n") + "\n"
+        var w = TabWriter.table
+        for r in (headers ? [header] : []) + rows { w.write(r.joined(separator: "\t") + "\n") }
+        return w.finish()
     }
 
     public static func age(_ t: Time?, now: Date) -> String {
@@ -66,7 +58,9 @@ public enum Printers {
             var h = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
             if wide { h += ["DATA ROOT", "ALLOCATABLE STORAGE"] }
             return (h, objects.compactMap { $0 as? CairnCore.Node }.map { n in
-                var r = [n.name, n.isReady ? "Ready" : "NotReady", "<none>", age(n.metadata.creationTimestamp, now: now), "cairn-\(CairnCLIVersion.version)"]
+                let roles = nodeRoles(n)
+                var r = [n.name, nodeStatus(n), roles.isEmpty ? "<none>" : roles.joined(separator: ","),
+                         age(n.metadata.creationTimestamp, now: now), "cairn-\(CairnCLIVersion.version)"]
                 if wide { r += [n.metadata.annotation(CairnCore.Node.dataRootAnnotation) ?? "", n.allocatableStorage?.description ?? ""] }
                 return r
             })
@@ -78,7 +72,7 @@ public enum Printers {
                     })
         case .event:
             return (["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
-                    objects.compactMap { $0 as? Event }.sorted(by: eventOrder).map { e in
+                    objects.compactMap { $0 as? Event }.map { e in
                         let obj = "\((e.involvedObject.kind ?? "").lowercased())/\(e.involvedObject.name ?? "")"
                         var seen = age(e.lastTimestamp, now: now)
                         if let c = e.count, c > 1 { seen += " (x\(c) over \(age(e.firstTimestamp, now: now)))" }
@@ -126,6 +120,39 @@ public enum Printers {
         }
     }
 
+    /// kubectl's node STATUS: the Ready condition as `Ready`/`NotReady` (`Unknown` without one), then
+    /// `SchedulingDisabled` for a cordoned node.
+    public static func nodeStatus(_ n: CairnCore.Node) -> String {
+        var status: [String] = []
+        if let ready = n.status?.conditions?.first(where: { $0.type == "Ready" }) {
+            status.append(ready.status == .true ? "Ready" : "NotReady")
+        } else {
+            status.append("Unknown")
+        }
+        if n.spec?.unschedulable == true { status.append("SchedulingDisabled") }
+        return status.joined(separator: ",")
+    }
+
+    /// findNodeRoles: `node-role.kubernetes.io/ROLE` labels and the `kubernetes.io/role` label, sorted.
+    public static func nodeRoles(_ n: CairnCore.Node) -> [String] {
+        var roles = Set<String>()
+        for (k, v) in n.metadata.labels ?? [:] {
+            if k.hasPrefix("node-role.kubernetes.io/") {
+                let role = String(k.dropFirst("node-role.kubernetes.io/".count))
+                if !role.isEmpty { roles.insert(role) }
+            } else if k == "kubernetes.io/role", !v.isEmpty {
+                roles.insert(v)
+            }
+        }
+        return roles.sorted()
+    }
+
+    /// labels.FormatLabels: `k=v,k2=v2` sorted by key, `<none>` when there are none.
+    public static func formatLabels(_ labels: [String: String]?) -> String {
+        guard let labels, !labels.isEmpty else { return "<none>" }
+        return labels.keys.sorted().map { "\($0)=\(labels[$0]!)" }.joined(separator: ",")
+    }
+
     // MARK: YAML
 
     public static func yaml(_ value: JSONValue) -> String {
@@ -145,16 +172,14 @@ public enum Printers {
             return Yams.Node(s, Tag(.str), resolved == .str ? .any : .doubleQuoted)
         case .array(let a): return Yams.Node(a.map(node))
         case .object(let o):
-            // kubectl's order: apiVersion, kind, metadata, spec, status, then the rest alphabetically.
-            let first = ["apiVersion", "kind", "metadata", "spec", "status"]
-            let keys = first.filter { o[$0] != nil } + o.keys.filter { !first.contains($0) }.sorted()
-            return Yams.Node(keys.map { (Yams.Node($0), node(o[$0]!)) })
+            // kubectl prints YAML from the JSON object: every map's keys in sorted order.
+            return Yams.Node(o.keys.sorted().map { (Yams.Node($0), node(o[$0]!)) })
         }
     }
 }
 
 /// Oldest last-seen first; events of the same second in the order they were first recorded.
-func eventOrder(_ a: Event, _ b: Event) -> Bool {
+public func eventOrder(_ a: Event, _ b: Event) -> Bool {
     let ka = (a.lastTimestamp ?? Time(.distantPast), a.firstTimestamp ?? Time(.distantPast), a.metadata.creationTimestamp ?? Time(.distantPast), a.name)
     let kb = (b.lastTimestamp ?? Time(.distantPast), b.firstTimestamp ?? Time(.distantPast), b.metadata.creationTimestamp ?? Time(.distantPast), b.name)
     if ka.0 != kb.0 { return ka.0 < kb.0 }
@@ -163,6 +188,6 @@ func eventOrder(_ a: Event, _ b: Event) -> Bool {
     return ka.3 < kb.3
 }
 
-enum CairnCLIVersion {
-    static let version = "0.1.0"
+public enum CairnCLIVersion {
+    public static let version = "0.1.0"
 }
