@@ -6,10 +6,10 @@ import X509
 /// A certificate and its private key, as PEM text (what NIOSSL, curl and kubectl read).
 public struct CertifiedKey: Sendable {
     public var certificate: Certificate
-    public var privateKey: P256.Signing.PrivateKey
+    public var privateKey: Certificate.PrivateKey
 
     public var certificatePEM: String { (try? certificate.serializeAsPEM().pemString) ?? "" }
-    public var privateKeyPEM: String { privateKey.pemRepresentation }
+    public var privateKeyPEM: String { (try? privateKey.serializeAsPEM().pemString) ?? "" }
 }
 
 /// The cluster's certificates, kept in `<state-dir>/tls/` as k3s and kind keep theirs:
@@ -100,7 +100,7 @@ public struct ClusterPKI: Sendable {
                 SubjectKeyIdentifier(hash: publicKey)
             },
             issuerPrivateKey: Certificate.PrivateKey(key))
-        return CertifiedKey(certificate: cert, privateKey: key)
+        return CertifiedKey(certificate: cert, privateKey: Certificate.PrivateKey(key))
     }
 
     static func generalNames(_ names: [String]) -> [GeneralName] {
@@ -143,15 +143,15 @@ public struct ClusterPKI: Sendable {
                 if let caKeyID { AuthorityKeyIdentifier(keyIdentifier: caKeyID) }
                 if !sans.isEmpty { SubjectAlternativeNames(sans) }
             },
-            issuerPrivateKey: Certificate.PrivateKey(ca.privateKey))
-        return CertifiedKey(certificate: cert, privateKey: key)
+            issuerPrivateKey: ca.privateKey)
+        return CertifiedKey(certificate: cert, privateKey: Certificate.PrivateKey(key))
     }
 
     // MARK: checking what is on disk
 
     static func isCurrent(_ leaf: CertifiedKey, issuer: DistinguishedName, now: Date) -> Bool {
         leaf.certificate.issuer == issuer && leaf.certificate.notValidAfter.timeIntervalSince(now) > renewBefore
-            && leaf.certificate.publicKey == Certificate.PublicKey(leaf.privateKey.publicKey)
+            && leaf.certificate.publicKey == leaf.privateKey.publicKey
     }
 
     static func covers(_ cert: Certificate, _ names: [String]) -> Bool {
@@ -166,7 +166,7 @@ public struct ClusterPKI: Sendable {
         guard fm.fileExists(atPath: certURL.path), fm.fileExists(atPath: keyURL.path) else { return nil }
         do {
             let cert = try Certificate(pemEncoded: String(contentsOf: certURL, encoding: .utf8))
-            let key = try P256.Signing.PrivateKey(pemRepresentation: String(contentsOf: keyURL, encoding: .utf8))
+            let key = try Certificate.PrivateKey(pemEncoded: String(contentsOf: keyURL, encoding: .utf8))
             return CertifiedKey(certificate: cert, privateKey: key)
         } catch {
             throw TLSFileError(path: certURL.deletingLastPathComponent().path, file: name,
