@@ -270,7 +270,10 @@ public enum ServerSideApply {
 
     static func comparison(_ lhs: JSONValue, _ rhs: JSONValue, _ type: ApplyType, kind: Kind, subresource: String) throws(Status) -> Comparison {
         var c = Comparison()
-        try compare(lhs, rhs, type, [], &c)
+        // kube-apiserver compares Go objects, which carry every non-omitempty field and every
+        // non-pointer struct even when empty; so the parents of a new field are not "added".
+        let root = UpstreamSchema.root(kind)
+        try compare(goShape(lhs, .object(root)), goShape(rhs, .object(root)), type, [], &c)
         c.added = filter(c.added, kind: kind, subresource: subresource)
         c.removed = filter(c.removed, kind: kind, subresource: subresource)
         c.modified = filter(c.modified, kind: kind, subresource: subresource)
@@ -293,6 +296,41 @@ public enum ServerSideApply {
             message = "Apply failed with \(conflicts.count) conflicts: " + lines.joined(separator: "\n")
         }
         return Status(code: 409, reason: "Conflict", message: message, details: Status.Details(name: nil, group: nil, kind: nil, causes: causes))
+    }
+
+    /// The value as encoding/json writes the Go object it decodes to: fields always encoded are present
+    /// (empty structs, null lists and maps, zero scalars).
+    static func goShape(_ v: JSONValue, _ t: SchemaType) -> JSONValue {
+        switch (t, v) {
+        case (.object(let name), .object(var o)):
+            guard let fields = UpstreamSchema.fields(of: name) else { return v }
+            for (fname, f) in fields {
+                if let present = o[fname] {
+                    o[fname] = goShape(present, f.type)
+                } else if f.alwaysEncoded {
+                    o[fname] = goShape(zero(f.type), f.type)
+                }
+            }
+            return .object(o)
+        case (.list(let e), .array(let a)): return .array(a.map { goShape($0, e) })
+        case (.map(let e), .object(let o)): return .object(o.mapValues { goShape($0, e) })
+        default: return v
+        }
+    }
+
+    static func zero(_ t: SchemaType) -> JSONValue {
+        switch t {
+        case .object: return .object([:])
+        case .list, .map: return .null
+        case .scalar(let s):
+            switch s {
+            case "string": return ""
+            case "integer", "number", "intOrString": return 0
+            case "boolean": return false
+            case "quantity": return "0"
+            default: return .null
+            }
+        }
     }
 
     // MARK: structured merge
@@ -433,7 +471,8 @@ public enum ServerSideApply {
         }
         switch type {
         case .structType, .map, .deduced:
-            let l = lhs?.objectValue, r = rhs?.objectValue
+            // A null struct, map or list is an empty one (SMD's deref).
+            let l = lhs == .null ? [:] : lhs?.objectValue, r = rhs == .null ? [:] : rhs?.objectValue
             if (lhs != nil && l == nil) || (rhs != nil && r == nil) { doLeaf(&c); break }
             if (l?.isEmpty ?? true) && (r?.isEmpty ?? true) { doLeaf(&c); break }
             for k in Set((l ?? [:]).keys).union((r ?? [:]).keys).sorted() {
@@ -442,7 +481,7 @@ public enum ServerSideApply {
                 try compare(lv, rv, type.field(k), path + [.field(k)], &c)
             }
         case .list(let element, let kind):
-            let l = lhs?.arrayValue, r = rhs?.arrayValue
+            let l = lhs == .null ? [] : lhs?.arrayValue, r = rhs == .null ? [] : rhs?.arrayValue
             if (lhs != nil && l == nil) || (rhs != nil && r == nil) || kind == .atomic || ((l?.isEmpty ?? true) && (r?.isEmpty ?? true)) {
                 doLeaf(&c); break
             }

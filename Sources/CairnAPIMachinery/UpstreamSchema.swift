@@ -21,6 +21,9 @@ public struct SchemaField: Sendable, Hashable {
     /// "atomic", "set" or "map"; nil when unmarked (granular for maps and structs, atomic for lists).
     public var listType: String?
     public var mapKeys: [String]
+    /// encoding/json writes this field even when it is empty (a non-pointer struct, or a field without
+    /// omitempty): what a Go object round-tripped through kube-apiserver carries.
+    public var alwaysEncoded: Bool = false
 }
 
 /// Kubernetes' type graph for the kinds Cairn serves, with every list's patch strategy, merge key and
@@ -30,7 +33,7 @@ public struct SchemaField: Sendable, Hashable {
 ///
 /// The table below was generated from k8s.io/api and k8s.io/apimachinery (types.go of core/v1,
 /// apps/v1, storage/v1, autoscaling/v1 and meta/v1) by reading the Go struct tags; a line per type,
-/// then a line per field: `json-name type [strategy=...] [key=...] [list=...] [keys=a,b]`, where a type
+/// then a line per field: `json-name type [always] [strategy=...] [key=...] [list=...] [keys=a,b]`, where a type
 /// is `o:Struct`, `l:<type>`, `m:<type>` or `s:leaf`.
 public enum UpstreamSchema {
     /// The root type of each served kind.
@@ -81,6 +84,7 @@ public final class TypeTable: Sendable {
             guard words.count >= 2, let t = TypeTable.parseType(words[1][...]) else { continue }
             var f = SchemaField(type: t, strategies: [], mergeKey: nil, listType: nil, mapKeys: [])
             for w in words.dropFirst(2) {
+                if w == "always" { f.alwaysEncoded = true; continue }
                 let kv = w.split(separator: "=", maxSplits: 1).map(String.init)
                 guard kv.count == 2 else { continue }
                 switch kv[0] {

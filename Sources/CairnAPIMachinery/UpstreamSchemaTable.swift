@@ -5,22 +5,22 @@ enum UpstreamSchemaTable {
 apps.v1.ReplicaSet
   kind s:string
   apiVersion s:string
-  metadata o:meta.v1.ObjectMeta
-  spec o:apps.v1.ReplicaSetSpec
-  status o:apps.v1.ReplicaSetStatus
+  metadata o:meta.v1.ObjectMeta always
+  spec o:apps.v1.ReplicaSetSpec always
+  status o:apps.v1.ReplicaSetStatus always
 apps.v1.ReplicaSetCondition
-  type s:string
-  status s:string
+  type s:string always
+  status s:string always
   lastTransitionTime s:time
   reason s:string
   message s:string
 apps.v1.ReplicaSetSpec
   replicas s:integer
   minReadySeconds s:integer
-  selector o:meta.v1.LabelSelector
-  template o:core.v1.PodTemplateSpec
+  selector o:meta.v1.LabelSelector always
+  template o:core.v1.PodTemplateSpec always
 apps.v1.ReplicaSetStatus
-  replicas s:integer
+  replicas s:integer always
   fullyLabeledReplicas s:integer
   readyReplicas s:integer
   availableReplicas s:integer
@@ -33,35 +33,35 @@ apps.v1.RollingUpdateStatefulSetStrategy
 apps.v1.StatefulSet
   kind s:string
   apiVersion s:string
-  metadata o:meta.v1.ObjectMeta
-  spec o:apps.v1.StatefulSetSpec
-  status o:apps.v1.StatefulSetStatus
+  metadata o:meta.v1.ObjectMeta always
+  spec o:apps.v1.StatefulSetSpec always
+  status o:apps.v1.StatefulSetStatus always
 apps.v1.StatefulSetCondition
-  type s:string
-  status s:string
+  type s:string always
+  status s:string always
   lastTransitionTime s:time
   reason s:string
   message s:string
 apps.v1.StatefulSetOrdinals
-  start s:integer
+  start s:integer always
 apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy
   whenDeleted s:string
   whenScaled s:string
 apps.v1.StatefulSetSpec
   replicas s:integer
-  selector o:meta.v1.LabelSelector
-  template o:core.v1.PodTemplateSpec
+  selector o:meta.v1.LabelSelector always
+  template o:core.v1.PodTemplateSpec always
   volumeClaimTemplates l:o:core.v1.PersistentVolumeClaim list=atomic
-  serviceName s:string
+  serviceName s:string always
   podManagementPolicy s:string
-  updateStrategy o:apps.v1.StatefulSetUpdateStrategy
+  updateStrategy o:apps.v1.StatefulSetUpdateStrategy always
   revisionHistoryLimit s:integer
   minReadySeconds s:integer
   persistentVolumeClaimRetentionPolicy o:apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy
   ordinals o:apps.v1.StatefulSetOrdinals
 apps.v1.StatefulSetStatus
   observedGeneration s:integer
-  replicas s:integer
+  replicas s:integer always
   readyReplicas s:integer
   currentReplicas s:integer
   updatedReplicas s:integer
@@ -69,23 +69,23 @@ apps.v1.StatefulSetStatus
   updateRevision s:string
   collisionCount s:integer
   conditions l:o:apps.v1.StatefulSetCondition strategy=merge key=type list=map keys=type
-  availableReplicas s:integer
+  availableReplicas s:integer always
 apps.v1.StatefulSetUpdateStrategy
   type s:string
   rollingUpdate o:apps.v1.RollingUpdateStatefulSetStrategy
 autoscaling.v1.Scale
   kind s:string
   apiVersion s:string
-  metadata o:meta.v1.ObjectMeta
-  spec o:autoscaling.v1.ScaleSpec
-  status o:autoscaling.v1.ScaleStatus
+  metadata o:meta.v1.ObjectMeta always
+  spec o:autoscaling.v1.ScaleSpec always
+  status o:autoscaling.v1.ScaleStatus always
 autoscaling.v1.ScaleSpec
   replicas s:integer
 autoscaling.v1.ScaleStatus
-  replicas s:integer
+  replicas s:integer always
   selector s:string
 core.v1.AWSElasticBlockStoreVolumeSource
-  volumeID s:string
+  volumeID s:string always
   fsType s:string
   partition s:integer
   readOnly s:boolean
@@ -94,30 +94,30 @@ core.v1.Affinity
   podAffinity o:core.v1.PodAffinity
   podAntiAffinity o:core.v1.PodAntiAffinity
 core.v1.AppArmorProfile
-  type s:string
+  type s:string always
   localhostProfile s:string
 core.v1.AttachedVolume
-  name s:string
-  devicePath s:string
+  name s:string always
+  devicePath s:string always
 core.v1.AzureDiskVolumeSource
-  diskName s:string
-  diskURI s:string
+  diskName s:string always
+  diskURI s:string always
   cachingMode s:string
   fsType s:string
   readOnly s:boolean
   kind s:string
 core.v1.AzureFilePersistentVolumeSource
-  secretName s:string
-  shareName s:string
+  secretName s:string always
+  shareName s:string always
   readOnly s:boolean
-  secretNamespace s:string
+  secretNamespace s:string always
 core.v1.AzureFileVolumeSource
-  secretName s:string
-  shareName s:string
+  secretName s:string always
+  shareName s:string always
   readOnly s:boolean
 core.v1.CSIPersistentVolumeSource
-  driver s:string
-  volumeHandle s:string
+  driver s:string always
+  volumeHandle s:string always
   readOnly s:boolean
   fsType s:string
   volumeAttributes m:s:string
@@ -127,7 +127,7 @@ core.v1.CSIPersistentVolumeSource
   controllerExpandSecretRef o:core.v1.SecretReference
   nodeExpandSecretRef o:core.v1.SecretReference
 core.v1.CSIVolumeSource
-  driver s:string
+  driver s:string always
   readOnly s:boolean
   fsType s:string
   volumeAttributes m:s:string
@@ -136,26 +136,26 @@ core.v1.Capabilities
   add l:s:string list=atomic
   drop l:s:string list=atomic
 core.v1.CephFSPersistentVolumeSource
-  monitors l:s:string list=atomic
+  monitors l:s:string always list=atomic
   path s:string
   user s:string
   secretFile s:string
   secretRef o:core.v1.SecretReference
   readOnly s:boolean
 core.v1.CephFSVolumeSource
-  monitors l:s:string list=atomic
+  monitors l:s:string always list=atomic
   path s:string
   user s:string
   secretFile s:string
   secretRef o:core.v1.LocalObjectReference
   readOnly s:boolean
 core.v1.CinderPersistentVolumeSource
-  volumeID s:string
+  volumeID s:string always
   fsType s:string
   readOnly s:boolean
   secretRef o:core.v1.SecretReference
 core.v1.CinderVolumeSource
-  volumeID s:string
+  volumeID s:string always
   fsType s:string
   readOnly s:boolean
   secretRef o:core.v1.LocalObjectReference
@@ -166,21 +166,21 @@ core.v1.ClusterTrustBundleProjection
   signerName s:string
   labelSelector o:meta.v1.LabelSelector
   optional s:boolean
-  path s:string
+  path s:string always
   user s:integer
 core.v1.ConfigMapEnvSource
   name s:string
   optional s:boolean
 core.v1.ConfigMapKeySelector
   name s:string
-  key s:string
+  key s:string always
   optional s:boolean
 core.v1.ConfigMapNodeConfigSource
-  namespace s:string
-  name s:string
+  namespace s:string always
+  name s:string always
   uid s:string
   resourceVersion s:string
-  kubeletConfigKey s:string
+  kubeletConfigKey s:string always
 core.v1.ConfigMapProjection
   name s:string
   items l:o:core.v1.KeyToPath list=atomic
@@ -192,7 +192,7 @@ core.v1.ConfigMapVolumeSource
   optional s:boolean
   defaultUser s:integer
 core.v1.Container
-  name s:string
+  name s:string always
   image s:string
   command l:s:string list=atomic
   args l:s:string list=atomic
@@ -200,7 +200,7 @@ core.v1.Container
   ports l:o:core.v1.ContainerPort strategy=merge key=containerPort list=map keys=containerPort,protocol
   envFrom l:o:core.v1.EnvFromSource list=atomic
   env l:o:core.v1.EnvVar strategy=merge key=name list=map keys=name
-  resources o:core.v1.ResourceRequirements
+  resources o:core.v1.ResourceRequirements always
   resizePolicy l:o:core.v1.ContainerResizePolicy list=atomic
   restartPolicy s:string
   restartPolicyRules l:o:core.v1.ContainerRestartRule list=atomic
@@ -218,21 +218,21 @@ core.v1.Container
   stdinOnce s:boolean
   tty s:boolean
 core.v1.ContainerExtendedResourceRequest
-  containerName s:string
-  resourceName s:string
-  requestName s:string
+  containerName s:string always
+  resourceName s:string always
+  requestName s:string always
 core.v1.ContainerImage
-  names l:s:string list=atomic
+  names l:s:string always list=atomic
   sizeBytes s:integer
 core.v1.ContainerPort
   name s:string
   hostPort s:integer
-  containerPort s:integer
+  containerPort s:integer always
   protocol s:string
   hostIP s:string
 core.v1.ContainerResizePolicy
-  resourceName s:string
-  restartPolicy s:string
+  resourceName s:string always
+  restartPolicy s:string always
 core.v1.ContainerRestartRule
   action s:string
   exitCodes o:core.v1.ContainerRestartRuleOnExitCodes
@@ -246,7 +246,7 @@ core.v1.ContainerState
 core.v1.ContainerStateRunning
   startedAt s:time
 core.v1.ContainerStateTerminated
-  exitCode s:integer
+  exitCode s:integer always
   signal s:integer
   reason s:string
   message s:string
@@ -257,13 +257,13 @@ core.v1.ContainerStateWaiting
   reason s:string
   message s:string
 core.v1.ContainerStatus
-  name s:string
-  state o:core.v1.ContainerState
-  lastState o:core.v1.ContainerState
-  ready s:boolean
-  restartCount s:integer
-  image s:string
-  imageID s:string
+  name s:string always
+  state o:core.v1.ContainerState always
+  lastState o:core.v1.ContainerState always
+  ready s:boolean always
+  restartCount s:integer always
+  image s:string always
+  imageID s:string always
   containerID s:string
   started s:boolean
   allocatedResources m:s:quantity
@@ -275,11 +275,11 @@ core.v1.ContainerStatus
 core.v1.ContainerUser
   linux o:core.v1.LinuxContainerUser
 core.v1.DaemonEndpoint
-  Port s:integer
+  Port s:integer always
 core.v1.DownwardAPIProjection
   items l:o:core.v1.DownwardAPIVolumeFile list=atomic
 core.v1.DownwardAPIVolumeFile
-  path s:string
+  path s:string always
   fieldRef o:core.v1.ObjectFieldSelector
   resourceFieldRef o:core.v1.ResourceFieldSelector
   mode s:integer
@@ -297,7 +297,7 @@ core.v1.EnvFromSource
   configMapRef o:core.v1.ConfigMapEnvSource
   secretRef o:core.v1.SecretEnvSource
 core.v1.EnvVar
-  name s:string
+  name s:string always
   value s:string
   valueFrom o:core.v1.EnvVarSource
 core.v1.EnvVarSource
@@ -307,7 +307,7 @@ core.v1.EnvVarSource
   secretKeyRef o:core.v1.SecretKeySelector
   fileKeyRef o:core.v1.FileKeySelector
 core.v1.EphemeralContainer
-  name s:string
+  name s:string always
   image s:string
   command l:s:string list=atomic
   args l:s:string list=atomic
@@ -315,7 +315,7 @@ core.v1.EphemeralContainer
   ports l:o:core.v1.ContainerPort strategy=merge key=containerPort list=map keys=containerPort,protocol
   envFrom l:o:core.v1.EnvFromSource list=atomic
   env l:o:core.v1.EnvVar strategy=merge key=name list=map keys=name
-  resources o:core.v1.ResourceRequirements
+  resources o:core.v1.ResourceRequirements always
   resizePolicy l:o:core.v1.ContainerResizePolicy list=atomic
   restartPolicy s:string
   restartPolicyRules l:o:core.v1.ContainerRestartRule list=atomic
@@ -338,11 +338,11 @@ core.v1.EphemeralVolumeSource
 core.v1.Event
   kind s:string
   apiVersion s:string
-  metadata o:meta.v1.ObjectMeta
-  involvedObject o:core.v1.ObjectReference
+  metadata o:meta.v1.ObjectMeta always
+  involvedObject o:core.v1.ObjectReference always
   reason s:string
   message s:string
-  source o:core.v1.EventSource
+  source o:core.v1.EventSource always
   firstTimestamp s:time
   lastTimestamp s:time
   count s:integer
@@ -351,8 +351,8 @@ core.v1.Event
   series o:core.v1.EventSeries
   action s:string
   related o:core.v1.ObjectReference
-  reportingComponent s:string
-  reportingInstance s:string
+  reportingComponent s:string always
+  reportingInstance s:string always
 core.v1.EventSeries
   count s:integer
   lastObservedTime s:time
@@ -360,8 +360,8 @@ core.v1.EventSource
   component s:string
   host s:string
 core.v1.EvictionResponder
-  name s:string
-  priority s:integer
+  name s:string always
+  priority s:integer always
 core.v1.ExecAction
   command l:s:string list=atomic
 core.v1.FCVolumeSource
@@ -371,18 +371,18 @@ core.v1.FCVolumeSource
   readOnly s:boolean
   wwids l:s:string list=atomic
 core.v1.FileKeySelector
-  volumeName s:string
-  path s:string
-  key s:string
+  volumeName s:string always
+  path s:string always
+  key s:string always
   optional s:boolean
 core.v1.FlexPersistentVolumeSource
-  driver s:string
+  driver s:string always
   fsType s:string
   secretRef o:core.v1.SecretReference
   readOnly s:boolean
   options m:s:string
 core.v1.FlexVolumeSource
-  driver s:string
+  driver s:string always
   fsType s:string
   secretRef o:core.v1.LocalObjectReference
   readOnly s:boolean
@@ -391,49 +391,49 @@ core.v1.FlockerVolumeSource
   datasetName s:string
   datasetUUID s:string
 core.v1.GCEPersistentDiskVolumeSource
-  pdName s:string
+  pdName s:string always
   fsType s:string
   partition s:integer
   readOnly s:boolean
 core.v1.GRPCAction
-  port s:integer
-  service s:string
+  port s:integer always
+  service s:string always
   mode s:string
 core.v1.GitRepoVolumeSource
-  repository s:string
+  repository s:string always
   revision s:string
   directory s:string
 core.v1.GlusterfsPersistentVolumeSource
-  endpoints s:string
-  path s:string
+  endpoints s:string always
+  path s:string always
   readOnly s:boolean
   endpointsNamespace s:string
 core.v1.GlusterfsVolumeSource
-  endpoints s:string
-  path s:string
+  endpoints s:string always
+  path s:string always
   readOnly s:boolean
 core.v1.HTTPGetAction
   path s:string
-  port s:intOrString
+  port s:intOrString always
   host s:string
   scheme s:string
   httpHeaders l:o:core.v1.HTTPHeader list=atomic
   protocol s:string
 core.v1.HTTPHeader
-  name s:string
-  value s:string
+  name s:string always
+  value s:string always
 core.v1.HostAlias
-  ip s:string
+  ip s:string always
   hostnames l:s:string list=atomic
 core.v1.HostIP
-  ip s:string
+  ip s:string always
 core.v1.HostPathVolumeSource
-  path s:string
+  path s:string always
   type s:string
 core.v1.ISCSIPersistentVolumeSource
-  targetPortal s:string
-  iqn s:string
-  lun s:integer
+  targetPortal s:string always
+  iqn s:string always
+  lun s:integer always
   iscsiInterface s:string
   fsType s:string
   readOnly s:boolean
@@ -443,9 +443,9 @@ core.v1.ISCSIPersistentVolumeSource
   secretRef o:core.v1.SecretReference
   initiatorName s:string
 core.v1.ISCSIVolumeSource
-  targetPortal s:string
-  iqn s:string
-  lun s:integer
+  targetPortal s:string always
+  iqn s:string always
+  lun s:integer always
   iscsiInterface s:string
   fsType s:string
   readOnly s:boolean
@@ -460,8 +460,8 @@ core.v1.ImageVolumeSource
 core.v1.ImageVolumeStatus
   imageRef s:string
 core.v1.KeyToPath
-  key s:string
-  path s:string
+  key s:string always
+  path s:string always
   mode s:integer
   user s:integer
 core.v1.Lifecycle
@@ -474,8 +474,8 @@ core.v1.LifecycleHandler
   tcpSocket o:core.v1.TCPSocketAction
   sleep o:core.v1.SleepAction
 core.v1.LinuxContainerUser
-  uid s:integer
-  gid s:integer
+  uid s:integer always
+  gid s:integer always
   supplementalGroups l:s:integer list=atomic
 core.v1.LoadBalancerIngress
   ip s:string
@@ -487,24 +487,24 @@ core.v1.LoadBalancerStatus
 core.v1.LocalObjectReference
   name s:string
 core.v1.LocalVolumeSource
-  path s:string
+  path s:string always
   fsType s:string
 core.v1.ModifyVolumeStatus
   targetVolumeAttributesClassName s:string
-  status s:string
+  status s:string always
 core.v1.NFSVolumeSource
-  server s:string
-  path s:string
+  server s:string always
+  path s:string always
   readOnly s:boolean
 core.v1.Namespace
   kind s:string
   apiVersion s:string
-  metadata o:meta.v1.ObjectMeta
-  spec o:core.v1.NamespaceSpec
-  status o:core.v1.NamespaceStatus
+  metadata o:meta.v1.ObjectMeta always
+  spec o:core.v1.NamespaceSpec always
+  status o:core.v1.NamespaceStatus always
 core.v1.NamespaceCondition
-  type s:string
-  status s:string
+  type s:string always
+  status s:string always
   lastTransitionTime s:time
   reason s:string
   message s:string
@@ -516,30 +516,30 @@ core.v1.NamespaceStatus
 core.v1.Node
   kind s:string
   apiVersion s:string
-  metadata o:meta.v1.ObjectMeta
-  spec o:core.v1.NodeSpec
-  status o:core.v1.NodeStatus
+  metadata o:meta.v1.ObjectMeta always
+  spec o:core.v1.NodeSpec always
+  status o:core.v1.NodeStatus always
 core.v1.NodeAddress
-  type s:string
-  address s:string
+  type s:string always
+  address s:string always
 core.v1.NodeAffinity
   requiredDuringSchedulingIgnoredDuringExecution o:core.v1.NodeSelector
   preferredDuringSchedulingIgnoredDuringExecution l:o:core.v1.PreferredSchedulingTerm list=atomic
 core.v1.NodeAllocatableMappedResources
-  name s:string
-  quantity s:quantity
+  name s:string always
+  quantity s:quantity always
 core.v1.NodeAllocatableOverheadResources
-  name s:string
+  name s:string always
   perPod s:quantity
   perContainer s:quantity
 core.v1.NodeAllocatableResourceClaimStatus
-  resourceClaimName s:string
+  resourceClaimName s:string always
   containers l:s:string list=set
   mapping l:o:core.v1.NodeAllocatableMappedResources strategy=merge key=name list=map keys=name,name
   overhead l:o:core.v1.NodeAllocatableOverheadResources strategy=merge key=name list=map keys=name,name
 core.v1.NodeCondition
-  type s:string
-  status s:string
+  type s:string always
+  status s:string always
   lastHeartbeatTime s:time
   lastTransitionTime s:time
   reason s:string
@@ -552,22 +552,22 @@ core.v1.NodeConfigStatus
   lastKnownGood o:core.v1.NodeConfigSource
   error s:string
 core.v1.NodeDaemonEndpoints
-  kubeletEndpoint o:core.v1.DaemonEndpoint
+  kubeletEndpoint o:core.v1.DaemonEndpoint always
 core.v1.NodeFeatures
   supplementalGroupsPolicy s:boolean
 core.v1.NodePodPreemptionPolicy
   disableResizePreemption l:s:string list=set
 core.v1.NodeRuntimeHandler
-  name s:string
+  name s:string always
   features o:core.v1.NodeRuntimeHandlerFeatures
 core.v1.NodeRuntimeHandlerFeatures
   recursiveReadOnlyMounts s:boolean
   userNamespaces s:boolean
 core.v1.NodeSelector
-  nodeSelectorTerms l:o:core.v1.NodeSelectorTerm list=atomic
+  nodeSelectorTerms l:o:core.v1.NodeSelectorTerm always list=atomic
 core.v1.NodeSelectorRequirement
-  key s:string
-  operator s:string
+  key s:string always
+  operator s:string always
   values l:s:string list=atomic
 core.v1.NodeSelectorTerm
   matchExpressions l:o:core.v1.NodeSelectorRequirement list=atomic
@@ -587,8 +587,8 @@ core.v1.NodeStatus
   phase s:string
   conditions l:o:core.v1.NodeCondition strategy=merge key=type list=map keys=type
   addresses l:o:core.v1.NodeAddress strategy=merge key=type list=map keys=type
-  daemonEndpoints o:core.v1.NodeDaemonEndpoints
-  nodeInfo o:core.v1.NodeSystemInfo
+  daemonEndpoints o:core.v1.NodeDaemonEndpoints always
+  nodeInfo o:core.v1.NodeSystemInfo always
   images l:o:core.v1.ContainerImage list=atomic
   volumesInUse l:s:string list=atomic
   volumesAttached l:o:core.v1.AttachedVolume list=atomic
@@ -599,20 +599,20 @@ core.v1.NodeStatus
 core.v1.NodeSwapStatus
   capacity s:integer
 core.v1.NodeSystemInfo
-  machineID s:string
-  systemUUID s:string
-  bootID s:string
-  kernelVersion s:string
-  osImage s:string
-  containerRuntimeVersion s:string
-  kubeletVersion s:string
-  kubeProxyVersion s:string
-  operatingSystem s:string
-  architecture s:string
+  machineID s:string always
+  systemUUID s:string always
+  bootID s:string always
+  kernelVersion s:string always
+  osImage s:string always
+  containerRuntimeVersion s:string always
+  kubeletVersion s:string always
+  kubeProxyVersion s:string always
+  operatingSystem s:string always
+  architecture s:string always
   swap o:core.v1.NodeSwapStatus
 core.v1.ObjectFieldSelector
   apiVersion s:string
-  fieldPath s:string
+  fieldPath s:string always
 core.v1.ObjectReference
   kind s:string
   namespace s:string
@@ -624,18 +624,18 @@ core.v1.ObjectReference
 core.v1.PersistentVolume
   kind s:string
   apiVersion s:string
-  metadata o:meta.v1.ObjectMeta
-  spec o:core.v1.PersistentVolumeSpec
-  status o:core.v1.PersistentVolumeStatus
+  metadata o:meta.v1.ObjectMeta always
+  spec o:core.v1.PersistentVolumeSpec always
+  status o:core.v1.PersistentVolumeStatus always
 core.v1.PersistentVolumeClaim
   kind s:string
   apiVersion s:string
-  metadata o:meta.v1.ObjectMeta
-  spec o:core.v1.PersistentVolumeClaimSpec
-  status o:core.v1.PersistentVolumeClaimStatus
+  metadata o:meta.v1.ObjectMeta always
+  spec o:core.v1.PersistentVolumeClaimSpec always
+  status o:core.v1.PersistentVolumeClaimStatus always
 core.v1.PersistentVolumeClaimCondition
-  type s:string
-  status s:string
+  type s:string always
+  status s:string always
   lastProbeTime s:time
   lastTransitionTime s:time
   reason s:string
@@ -643,7 +643,7 @@ core.v1.PersistentVolumeClaimCondition
 core.v1.PersistentVolumeClaimSpec
   accessModes l:s:string list=atomic
   selector o:meta.v1.LabelSelector
-  resources o:core.v1.VolumeResourceRequirements
+  resources o:core.v1.VolumeResourceRequirements always
   volumeName s:string
   storageClassName s:string
   volumeMode s:string
@@ -661,10 +661,10 @@ core.v1.PersistentVolumeClaimStatus
   modifyVolumeStatus o:core.v1.ModifyVolumeStatus
   healthStatus o:core.v1.VolumeHealthStatus
 core.v1.PersistentVolumeClaimTemplate
-  metadata o:meta.v1.ObjectMeta
-  spec o:core.v1.PersistentVolumeClaimSpec
+  metadata o:meta.v1.ObjectMeta always
+  spec o:core.v1.PersistentVolumeClaimSpec always
 core.v1.PersistentVolumeClaimVolumeSource
-  claimName s:string
+  claimName s:string always
   readOnly s:boolean
 core.v1.PersistentVolumeSpec
   capacity m:s:quantity
@@ -704,21 +704,21 @@ core.v1.PersistentVolumeStatus
   reason s:string
   lastPhaseTransitionTime s:time
 core.v1.PhotonPersistentDiskVolumeSource
-  pdID s:string
+  pdID s:string always
   fsType s:string
 core.v1.Pod
   kind s:string
   apiVersion s:string
-  metadata o:meta.v1.ObjectMeta
-  spec o:core.v1.PodSpec
-  status o:core.v1.PodStatus
+  metadata o:meta.v1.ObjectMeta always
+  spec o:core.v1.PodSpec always
+  status o:core.v1.PodStatus always
 core.v1.PodAffinity
   requiredDuringSchedulingIgnoredDuringExecution l:o:core.v1.PodAffinityTerm list=atomic
   preferredDuringSchedulingIgnoredDuringExecution l:o:core.v1.WeightedPodAffinityTerm list=atomic
 core.v1.PodAffinityTerm
   labelSelector o:meta.v1.LabelSelector
   namespaces l:s:string list=atomic
-  topologyKey s:string
+  topologyKey s:string always
   namespaceSelector o:meta.v1.LabelSelector
   matchLabelKeys l:s:string list=atomic
   mismatchLabelKeys l:s:string list=atomic
@@ -735,9 +735,9 @@ core.v1.PodCertificateProjection
   userAnnotations m:s:string
   user s:integer
 core.v1.PodCondition
-  type s:string
+  type s:string always
   observedGeneration s:integer
-  status s:string
+  status s:string always
   lastProbeTime s:time
   lastTransitionTime s:time
   reason s:string
@@ -750,23 +750,23 @@ core.v1.PodDNSConfigOption
   name s:string
   value s:string
 core.v1.PodExtendedResourceClaimStatus
-  requestMappings l:o:core.v1.ContainerExtendedResourceRequest list=atomic
-  resourceClaimName s:string
+  requestMappings l:o:core.v1.ContainerExtendedResourceRequest always list=atomic
+  resourceClaimName s:string always
 core.v1.PodIP
-  ip s:string
+  ip s:string always
 core.v1.PodOS
-  name s:string
+  name s:string always
 core.v1.PodReadinessGate
-  conditionType s:string
+  conditionType s:string always
 core.v1.PodResourceClaim
-  name s:string
+  name s:string always
   resourceClaimName s:string
   resourceClaimTemplateName s:string
 core.v1.PodResourceClaimStatus
-  name s:string
+  name s:string always
   resourceClaimName s:string
 core.v1.PodSchedulingGate
-  name s:string
+  name s:string always
 core.v1.PodSchedulingGroup
   podGroupName s:string
 core.v1.PodSecurityContext
@@ -786,7 +786,7 @@ core.v1.PodSecurityContext
 core.v1.PodSpec
   volumes l:o:core.v1.Volume strategy=merge,retainKeys key=name list=map keys=name
   initContainers l:o:core.v1.Container strategy=merge key=name list=map keys=name
-  containers l:o:core.v1.Container strategy=merge key=name list=map keys=name
+  containers l:o:core.v1.Container always strategy=merge key=name list=map keys=name
   ephemeralContainers l:o:core.v1.EphemeralContainer strategy=merge key=name list=map keys=name
   restartPolicy s:string
   terminationGracePeriodSeconds s:integer
@@ -851,23 +851,23 @@ core.v1.PodStatus
   nodeAllocatableResourceClaimStatuses l:o:core.v1.NodeAllocatableResourceClaimStatus strategy=merge key=resourceClaimName list=map keys=resourceClaimName,resourceClaimName
   volumeHealth l:o:core.v1.PodVolumeHealth list=map keys=name,name
 core.v1.PodTemplateSpec
-  metadata o:meta.v1.ObjectMeta
-  spec o:core.v1.PodSpec
+  metadata o:meta.v1.ObjectMeta always
+  spec o:core.v1.PodSpec always
 core.v1.PodVolumeHealth
-  name s:string
+  name s:string always
   healthConditions l:o:core.v1.VolumeHealthCondition strategy=merge key=status list=map keys=status,reason,status,reason
   lastTransitionTime s:time
 core.v1.PortStatus
-  port s:integer
-  protocol s:string
+  port s:integer always
+  protocol s:string always
   error s:string
 core.v1.PortworxVolumeSource
-  volumeID s:string
+  volumeID s:string always
   fsType s:string
   readOnly s:boolean
 core.v1.PreferredSchedulingTerm
-  weight s:integer
-  preference o:core.v1.NodeSelectorTerm
+  weight s:integer always
+  preference o:core.v1.NodeSelectorTerm always
 core.v1.Probe
   exec o:core.v1.ExecAction
   httpGet o:core.v1.HTTPGetAction
@@ -880,19 +880,19 @@ core.v1.Probe
   failureThreshold s:integer
   terminationGracePeriodSeconds s:integer
 core.v1.ProjectedVolumeSource
-  sources l:o:core.v1.VolumeProjection list=atomic
+  sources l:o:core.v1.VolumeProjection always list=atomic
   defaultMode s:integer
   defaultUser s:integer
 core.v1.QuobyteVolumeSource
-  registry s:string
-  volume s:string
+  registry s:string always
+  volume s:string always
   readOnly s:boolean
   user s:string
   group s:string
   tenant s:string
 core.v1.RBDPersistentVolumeSource
-  monitors l:s:string list=atomic
-  image s:string
+  monitors l:s:string always list=atomic
+  image s:string always
   fsType s:string
   pool s:string
   user s:string
@@ -900,8 +900,8 @@ core.v1.RBDPersistentVolumeSource
   secretRef o:core.v1.SecretReference
   readOnly s:boolean
 core.v1.RBDVolumeSource
-  monitors l:s:string list=atomic
-  image s:string
+  monitors l:s:string always list=atomic
+  image s:string always
   fsType s:string
   pool s:string
   user s:string
@@ -909,14 +909,14 @@ core.v1.RBDVolumeSource
   secretRef o:core.v1.LocalObjectReference
   readOnly s:boolean
 core.v1.ResourceClaim
-  name s:string
+  name s:string always
   request s:string
 core.v1.ResourceFieldSelector
   containerName s:string
-  resource s:string
+  resource s:string always
   divisor s:quantity
 core.v1.ResourceHealth
-  resourceID s:string
+  resourceID s:string always
   health s:string
   message s:string
 core.v1.ResourceRequirements
@@ -924,7 +924,7 @@ core.v1.ResourceRequirements
   requests m:s:quantity
   claims l:o:core.v1.ResourceClaim list=map keys=name
 core.v1.ResourceStatus
-  name s:string
+  name s:string always
   resources l:o:core.v1.ResourceHealth list=map keys=resourceID
 core.v1.SELinuxOptions
   user s:string
@@ -932,9 +932,9 @@ core.v1.SELinuxOptions
   type s:string
   level s:string
 core.v1.ScaleIOPersistentVolumeSource
-  gateway s:string
-  system s:string
-  secretRef o:core.v1.SecretReference
+  gateway s:string always
+  system s:string always
+  secretRef o:core.v1.SecretReference always
   sslEnabled s:boolean
   protectionDomain s:string
   storagePool s:string
@@ -943,9 +943,9 @@ core.v1.ScaleIOPersistentVolumeSource
   fsType s:string
   readOnly s:boolean
 core.v1.ScaleIOVolumeSource
-  gateway s:string
-  system s:string
-  secretRef o:core.v1.LocalObjectReference
+  gateway s:string always
+  system s:string always
+  secretRef o:core.v1.LocalObjectReference always
   sslEnabled s:boolean
   protectionDomain s:string
   storagePool s:string
@@ -954,14 +954,14 @@ core.v1.ScaleIOVolumeSource
   fsType s:string
   readOnly s:boolean
 core.v1.SeccompProfile
-  type s:string
+  type s:string always
   localhostProfile s:string
 core.v1.SecretEnvSource
   name s:string
   optional s:boolean
 core.v1.SecretKeySelector
   name s:string
-  key s:string
+  key s:string always
   optional s:boolean
 core.v1.SecretProjection
   name s:string
@@ -992,19 +992,19 @@ core.v1.SecurityContext
 core.v1.Service
   kind s:string
   apiVersion s:string
-  metadata o:meta.v1.ObjectMeta
-  spec o:core.v1.ServiceSpec
-  status o:core.v1.ServiceStatus
+  metadata o:meta.v1.ObjectMeta always
+  spec o:core.v1.ServiceSpec always
+  status o:core.v1.ServiceStatus always
 core.v1.ServiceAccountTokenProjection
   audience s:string
   expirationSeconds s:integer
-  path s:string
+  path s:string always
   user s:integer
 core.v1.ServicePort
   name s:string
   protocol s:string
   appProtocol s:string
-  port s:integer
+  port s:integer always
   targetPort s:intOrString
   nodePort s:integer
 core.v1.ServiceSpec
@@ -1029,12 +1029,12 @@ core.v1.ServiceSpec
   internalTrafficPolicy s:string
   trafficDistribution s:string
 core.v1.ServiceStatus
-  loadBalancer o:core.v1.LoadBalancerStatus
+  loadBalancer o:core.v1.LoadBalancerStatus always
   conditions l:o:meta.v1.Condition strategy=merge key=type list=map keys=type
 core.v1.SessionAffinityConfig
   clientIP o:core.v1.ClientIPConfig
 core.v1.SleepAction
-  seconds s:integer
+  seconds s:integer always
 core.v1.StorageOSPersistentVolumeSource
   volumeName s:string
   volumeNamespace s:string
@@ -1048,15 +1048,15 @@ core.v1.StorageOSVolumeSource
   readOnly s:boolean
   secretRef o:core.v1.LocalObjectReference
 core.v1.Sysctl
-  name s:string
-  value s:string
+  name s:string always
+  value s:string always
 core.v1.TCPSocketAction
-  port s:intOrString
+  port s:intOrString always
   host s:string
 core.v1.Taint
-  key s:string
+  key s:string always
   value s:string
-  effect s:string
+  effect s:string always
   timeAdded s:time
 core.v1.Toleration
   key s:string
@@ -1065,30 +1065,30 @@ core.v1.Toleration
   effect s:string
   tolerationSeconds s:integer
 core.v1.TopologySelectorLabelRequirement
-  key s:string
-  values l:s:string list=atomic
+  key s:string always
+  values l:s:string always list=atomic
 core.v1.TopologySelectorTerm
   matchLabelExpressions l:o:core.v1.TopologySelectorLabelRequirement list=atomic
 core.v1.TopologySpreadConstraint
-  maxSkew s:integer
-  topologyKey s:string
-  whenUnsatisfiable s:string
+  maxSkew s:integer always
+  topologyKey s:string always
+  whenUnsatisfiable s:string always
   labelSelector o:meta.v1.LabelSelector
   minDomains s:integer
   nodeAffinityPolicy s:string
   nodeTaintsPolicy s:string
   matchLabelKeys l:s:string list=atomic
 core.v1.TypedLocalObjectReference
-  apiGroup s:string
-  kind s:string
-  name s:string
+  apiGroup s:string always
+  kind s:string always
+  name s:string always
 core.v1.TypedObjectReference
-  apiGroup s:string
-  kind s:string
-  name s:string
+  apiGroup s:string always
+  kind s:string always
+  name s:string always
   namespace s:string
 core.v1.Volume
-  name s:string
+  name s:string always
   hostPath o:core.v1.HostPathVolumeSource
   emptyDir o:core.v1.EmptyDirVolumeSource
   gcePersistentDisk o:core.v1.GCEPersistentDiskVolumeSource
@@ -1120,27 +1120,27 @@ core.v1.Volume
   ephemeral o:core.v1.EphemeralVolumeSource
   image o:core.v1.ImageVolumeSource
 core.v1.VolumeDevice
-  name s:string
-  devicePath s:string
+  name s:string always
+  devicePath s:string always
 core.v1.VolumeHealthCondition
-  status s:string
-  reason s:string
+  status s:string always
+  reason s:string always
   message s:string
 core.v1.VolumeHealthStatus
   healthConditions l:o:core.v1.VolumeHealthCondition strategy=merge key=status list=map keys=status,reason,status,reason
   lastTransitionTime s:time
 core.v1.VolumeMount
-  name s:string
+  name s:string always
   readOnly s:boolean
   recursiveReadOnly s:string
-  mountPath s:string
+  mountPath s:string always
   subPath s:string
   mountPropagation s:string
   subPathExpr s:string
   bindMountOptions l:s:string list=set
 core.v1.VolumeMountStatus
-  name s:string
-  mountPath s:string
+  name s:string always
+  mountPath s:string always
   readOnly s:boolean
   recursiveReadOnly s:string
   volumeStatus o:core.v1.VolumeStatus
@@ -1159,31 +1159,31 @@ core.v1.VolumeResourceRequirements
 core.v1.VolumeStatus
   image o:core.v1.ImageVolumeStatus
 core.v1.VsphereVirtualDiskVolumeSource
-  volumePath s:string
+  volumePath s:string always
   fsType s:string
   storagePolicyName s:string
   storagePolicyID s:string
 core.v1.WeightedPodAffinityTerm
-  weight s:integer
-  podAffinityTerm o:core.v1.PodAffinityTerm
+  weight s:integer always
+  podAffinityTerm o:core.v1.PodAffinityTerm always
 core.v1.WindowsSecurityContextOptions
   gmsaCredentialSpecName s:string
   gmsaCredentialSpec s:string
   runAsUserName s:string
   hostProcess s:boolean
 meta.v1.Condition
-  type s:string
-  status s:string
+  type s:string always
+  status s:string always
   observedGeneration s:integer
-  lastTransitionTime s:time
-  reason s:string
-  message s:string
+  lastTransitionTime s:time always
+  reason s:string always
+  message s:string always
 meta.v1.LabelSelector
   matchLabels m:s:string
   matchExpressions l:o:meta.v1.LabelSelectorRequirement list=atomic
 meta.v1.LabelSelectorRequirement
-  key s:string
-  operator s:string
+  key s:string always
+  operator s:string always
   values l:s:string list=atomic
 meta.v1.ListMeta
   selfLink s:string
@@ -1216,18 +1216,18 @@ meta.v1.ObjectMeta
   finalizers l:s:string strategy=merge list=set
   managedFields l:o:meta.v1.ManagedFieldsEntry list=atomic
 meta.v1.OwnerReference
-  apiVersion s:string
-  kind s:string
-  name s:string
-  uid s:string
+  apiVersion s:string always
+  kind s:string always
+  name s:string always
+  uid s:string always
   controller s:boolean
   blockOwnerDeletion s:boolean
 meta.v1.ShardInfo
-  selector s:string
+  selector s:string always
 meta.v1.Status
   kind s:string
   apiVersion s:string
-  metadata o:meta.v1.ListMeta
+  metadata o:meta.v1.ListMeta always
   status s:string
   message s:string
   reason s:string
@@ -1247,8 +1247,8 @@ meta.v1.StatusDetails
 storage.v1.StorageClass
   kind s:string
   apiVersion s:string
-  metadata o:meta.v1.ObjectMeta
-  provisioner s:string
+  metadata o:meta.v1.ObjectMeta always
+  provisioner s:string always
   parameters m:s:string
   reclaimPolicy s:string
   mountOptions l:s:string list=atomic

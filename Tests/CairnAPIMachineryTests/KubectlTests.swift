@@ -159,3 +159,98 @@ import Testing
         #expect(r.stderr == "Error from server (NotFound): persistentvolumeclaims \"nope\" not found\n", "\(kubectl)")
     }
 }
+
+/// kubectl explain, apply and create through OpenAPI, strict validation and server-side apply.
+@Suite(.serialized) struct KubectlWriteTests {
+    static func run(_ kubectl: String, _ steps: [[String]], stdin: [String: String] = [:]) async throws -> [RunResult] {
+        let dir = try temporaryDirectory("kubectl-write")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (name, text) in stdin { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        let cluster = TestCluster(objects: [], store: WritableStore())
+        nonisolated(unsafe) var results: [RunResult] = []
+        try await FakeAPIServer.serve({ cluster.handle($0) }) { server in
+            let config = try FakeAPIServer.kubeconfig(server, in: dir)
+            for step in steps {
+                let args = step.map { $0.replacingOccurrences(of: "DIR", with: dir.path) }
+                results.append(try CairnAPIMachineryTests.run(kubectl, ["--kubeconfig", config, "--cache-dir", dir.appendingPathComponent("cache").path] + args))
+            }
+        }
+        return results
+    }
+
+    static let statefulSet = """
+        apiVersion: apps/v1
+        kind: StatefulSet
+        metadata:
+          name: stateful-pvc
+        spec:
+          replicas: 1
+          serviceName: stateful-pvc
+          selector:
+            matchLabels:
+              app: stateful-pvc
+          template:
+            metadata:
+              labels:
+                app: stateful-pvc
+            spec:
+              containers:
+              - name: app
+                image: busybox
+          volumeClaimTemplates:
+          - metadata:
+              name: volume
+            spec:
+              accessModes: ["ReadWriteOnce"]
+              resources:
+                requests:
+                  storage: 1G
+
+        """
+
+    /// `kubectl explain statefulset.spec.volumeClaimTemplates` from the generated OpenAPI.
+    @Test(arguments: kubectlBinaries)
+    func explain(_ kubectl: String) async throws {
+        let r = try await Self.run(kubectl, [["explain", "statefulset.spec.volumeClaimTemplates"]])[0]
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("KIND:"))
+        #expect(r.stdout.contains("StatefulSet"))
+        #expect(r.stdout.contains("volumeClaimTemplates"))
+        #expect(r.stdout.contains("PersistentVolumeClaim"))
+        #expect(r.stdout.contains("volumeClaimTemplates is a list of claims that pods are allowed to reference."), "\(r.stdout)")
+        let spec = try await Self.run(kubectl, [["explain", "pvc.spec.resources.requests"]])[0]
+        #expect(spec.status == 0, "\(spec)")
+    }
+
+    /// kubectl apply's default strict validation reaches the server, whose BadRequest kubectl prints;
+    /// then a good apply, then server-side apply conflicting with client-side apply.
+    @Test(arguments: kubectlBinaries)
+    func applyFlow(_ kubectl: String) async throws {
+        let typo = Self.statefulSet.replacingOccurrences(of: "  serviceName: stateful-pvc", with: "  serviceName: stateful-pvc\n  colour: blue")
+        let scaled = Self.statefulSet.replacingOccurrences(of: "replicas: 1", with: "replicas: 3")
+        let results = try await Self.run(kubectl, [
+            ["apply", "-f", "DIR/typo.yaml"],
+            ["apply", "-f", "DIR/sts.yaml"],
+            ["apply", "--server-side", "-f", "DIR/scaled.yaml"],
+            ["apply", "--server-side", "--force-conflicts", "-f", "DIR/scaled.yaml"],
+        ], stdin: ["typo.yaml": typo, "sts.yaml": Self.statefulSet, "scaled.yaml": scaled])
+        #expect(results[0].status == 1)
+        #expect(results[0].stderr.contains(#"StatefulSet in version "v1" cannot be handled as a StatefulSet: strict decoding error: unknown field "spec.colour""#), "\(results[0])")
+        #expect(results[1].status == 0, "\(results[1])")
+        #expect(results[1].stdout == "statefulset.apps/stateful-pvc created\n")
+        #expect(results[2].status == 1)
+        #expect(results[2].stderr.contains(#"Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas"#), "\(results[2])")
+        #expect(results[3].status == 0, "\(results[3])")
+        #expect(results[3].stdout == "statefulset.apps/stateful-pvc serverside-applied\n")
+    }
+
+    /// Duplicate fields reach the server only in raw bodies; kubectl create --raw sends one.
+    @Test func duplicateFieldsThroughRawCreate() async throws {
+        let kubectl = try #require(kubectlBinaries.first)
+        let body = #"{"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"s"},"spec":{"replicas":1,"replicas":2,"template":{"spec":{"containers":[]}}}}"#
+        let r = try await Self.run(kubectl, [["create", "--raw", "/apis/apps/v1/namespaces/default/statefulsets?fieldValidation=Strict", "-f", "DIR/dup.json"]],
+                                   stdin: ["dup.json": body])[0]
+        #expect(r.status == 1)
+        #expect(r.stderr.contains(#"strict decoding error: duplicate field "spec.replicas""#), "\(r)")
+    }
+}

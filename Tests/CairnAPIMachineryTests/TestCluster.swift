@@ -6,6 +6,8 @@ import Foundation
 /// discovery, lists and single objects as Tables or JSON. Only what the kubectl tests need.
 struct TestCluster: Sendable {
     var objects: [any KubeObject]
+    /// Where writes go, when a test makes some (kubectl apply, create --raw).
+    var store: WritableStore? = nil
     var extraRoutes: @Sendable (FakeRequest) -> FakeResponse? = { _ in nil }
 
     func handle(_ r: FakeRequest) -> FakeResponse {
@@ -20,6 +22,12 @@ struct TestCluster: Sendable {
                     return .json(Discovery.aggregated(legacy: parts == ["api"], version: v), contentType: format.contentType)
                 }
                 return .json(parts == ["api"] ? Discovery.apiVersions(serverAddress: "127.0.0.1:6443") : Discovery.apiGroupList())
+            case ["openapi", "v3"]: return .json(OpenAPI.index())
+            case let p where p.count >= 3 && p[0] == "openapi" && p[1] == "v3":
+                guard let gv = OpenAPI.groupVersion(forPath: r.path) else {
+                    return .status(Status(code: 404, reason: "NotFound", message: "the server could not find the requested resource"))
+                }
+                return FakeResponse(status: 200, contentType: "application/json", body: OpenAPI.document(gv).text)
             case ["api", "v1"]: return .json(Discovery.apiResourceList(.core))
             case ["apis", let g, let v] where GroupVersion.served(g, v) != nil:
                 return .json(Discovery.apiResourceList(GroupVersion.served(g, v)!))
@@ -27,6 +35,12 @@ struct TestCluster: Sendable {
             }
             guard let (kind, namespace, name) = Self.route(parts) else {
                 return .status(Status(code: 404, reason: "NotFound", message: "the server could not find the requested resource"))
+            }
+            if let store {
+                if r.method != "GET" { return try store.write(r, kind: kind, namespace: namespace, name: name) }
+                guard let name else { return .status(Status.methodNotAllowed("the test store lists nothing")) }
+                guard let obj = store.get(kind, namespace, name) else { return .status(.notFound(kind, name)) }
+                return .json(obj)
             }
             var matching = objects.filter { type(of: $0).kind == kind && (namespace == nil || $0.metadata.namespace == namespace) }
             if let name {
@@ -52,6 +66,10 @@ struct TestCluster: Sendable {
             }
         } catch let s as Status {
             return .status(s)
+        } catch let e as JSONPatchError {
+            return .status(e.status)
+        } catch let e as StrategicMergePatchError {
+            return .status(e.status)
         } catch let n as NotAcceptable {
             return .status(n.status)
         } catch {
@@ -103,4 +121,75 @@ enum Fixtures {
         object(#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"stateful-pvc","namespace":"default","uid":"u-svc","creationTimestamp":"CREATED"},"spec":{"clusterIP":"None","selector":{"app":"stateful-pvc"},"ports":[{"port":80,"name":"web"}]}}"#),
         object(#"{"apiVersion":"v1","kind":"Event","metadata":{"name":"request-pod.1","namespace":"default","uid":"u-e","creationTimestamp":"CREATED"},"involvedObject":{"kind":"Pod","name":"request-pod","namespace":"default"},"reason":"FailedScheduling","message":"0/2 nodes are available: 2 node(s) had volume node affinity conflict.","type":"Warning","count":3,"firstTimestamp":"CREATED","lastTimestamp":"CREATED","source":{"component":"default-scheduler"}}"#),
     ]
+}
+
+/// Objects written through the test server, as JSON, with the machinery's create and patch checks.
+final class WritableStore: @unchecked Sendable {
+    let lock = NSLock()
+    var objects: [String: JSONValue] = [:]
+    var clock = 1_800_000_000.0
+
+    func key(_ kind: Kind, _ namespace: String?, _ name: String) -> String { "\(kind.resource)/\(namespace ?? "")/\(name)" }
+
+    func write(_ r: FakeRequest, kind: Kind, namespace: String?, name: String?) throws -> FakeResponse {
+        lock.lock()
+        defer { lock.unlock() }
+        clock += 1
+        let now = Time(Date(timeIntervalSince1970: clock))
+        switch r.method {
+        case "POST":
+            let validation = try FieldValidation(query: r.query["fieldValidation"], options: "CreateOptions")
+            let issues = try StrictDecoding.issues(in: r.body, kind: kind)
+            if validation == .strict && !issues.isEmpty { return .status(StrictDecoding.bodyError(kind: kind, issues)) }
+            var obj = try JSONValue.parse(r.body)
+            let objName = obj["metadata"]?["name"]?.stringValue ?? ""
+            if objects[key(kind, namespace, objName)] != nil { return .status(.alreadyExists(kind, objName)) }
+            obj["metadata"]?["namespace"] = namespace.map { .string($0) }
+            obj["metadata"]?["uid"] = .string("uid-\(objName)")
+            obj["metadata"]?["resourceVersion"] = .string(String(Int(clock)))
+            obj["metadata"]?["creationTimestamp"] = .string(now.description)
+            obj = ServerSideApply.update(old: nil, new: obj, kind: kind, manager: ServerSideApply.managerName(fieldManager: r.query["fieldManager"], userAgent: "kubectl/test"), now: now)
+            objects[key(kind, namespace, objName)] = obj
+            return .json(obj, status: 201)
+        case "PATCH":
+            guard let name else { return .status(Status.methodNotAllowed("PATCH needs a name")) }
+            let type = try PatchType(contentType: r.contentType)
+            let force = r.query["force"] == "true"
+            try ServerSideApply.validatePatchOptions(type, fieldManager: r.query["fieldManager"], force: force)
+            let live = objects[key(kind, namespace, name)]
+            let manager = ServerSideApply.managerName(fieldManager: r.query["fieldManager"], userAgent: "kubectl/test")
+            var result: JSONValue
+            switch type {
+            case .apply:
+                result = try ServerSideApply.apply(live: live, applied: try JSONValue.parse(r.body), kind: kind, manager: manager, force: force, now: now)
+            case .strategic:
+                guard let live else { return .status(.notFound(kind, name)) }
+                let patched = try StrategicMergePatch.apply(try PatchType.parseJSONBody(r.body), to: live, kind: kind)
+                result = ServerSideApply.update(old: live, new: patched, kind: kind, manager: manager, now: now)
+            case .merge:
+                guard let live else { return .status(.notFound(kind, name)) }
+                let patched = try JSONMergePatch.apply(try PatchType.parseJSONBody(r.body), to: live)
+                result = ServerSideApply.update(old: live, new: patched, kind: kind, manager: manager, now: now)
+            case .json:
+                guard let live else { return .status(.notFound(kind, name)) }
+                let patched = try JSONPatch(try PatchType.parseJSONBody(r.body)).apply(to: live)
+                result = ServerSideApply.update(old: live, new: patched, kind: kind, manager: manager, now: now)
+            }
+            if live == nil {
+                result["metadata"]?["uid"] = .string("uid-\(name)")
+                result["metadata"]?["creationTimestamp"] = .string(now.description)
+            }
+            result["metadata"]?["resourceVersion"] = .string(String(Int(clock)))
+            objects[key(kind, namespace, name)] = result
+            return .json(result, status: live == nil ? 201 : 200)
+        default:
+            return .status(Status.methodNotAllowed("\(r.method) is not served by the test server"))
+        }
+    }
+
+    func get(_ kind: Kind, _ namespace: String?, _ name: String) -> JSONValue? {
+        lock.lock()
+        defer { lock.unlock() }
+        return objects[key(kind, namespace, name)]
+    }
 }
