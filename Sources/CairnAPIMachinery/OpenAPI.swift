@@ -36,7 +36,8 @@ public enum OpenAPI {
     static let documents: [GroupVersion: (json: JSONValue, text: String, hash: String)] = {
         var out: [GroupVersion: (JSONValue, String, String)] = [:]
         for gv in GroupVersion.all {
-            let doc = OpenAPIBuilder(gv).build()
+            var builder = OpenAPIBuilder(gv)
+            let doc = builder.build()
             let text = doc.jsonText()
             out[gv] = (doc, text, fnv1a(text))
         }

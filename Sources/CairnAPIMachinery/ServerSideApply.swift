@@ -148,7 +148,8 @@ public enum ServerSideApply {
         var others = FieldSet()
         for (m, entry) in managers where m != id { others = others.union(entry.set) }
         let toRemove = lastSet.subtracting(appliedSet)
-        for path in toRemove.paths.sorted(by: { $0.count > $1.count }) where !others.contains(path) && !others.hasPaths(under: path) {
+        // Parents first: an item removed whole takes its fields with it.
+        for path in toRemove.paths.sorted(by: { $0.count < $1.count }) where !others.contains(path) && !others.hasPaths(under: path) {
             merged = remove(path, from: merged)
         }
 

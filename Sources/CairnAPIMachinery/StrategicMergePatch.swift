@@ -320,7 +320,7 @@ public enum StrategicMergePatch {
             guard let directive = m[directiveMarker] else { plain.append(v); continue }
             if directive == deleteDirective {
                 guard let value = m[mergeKey] else { throw .noMergeKey(m, mergeKey) }
-                while let (_, i) = try findMap(original, mergeKey, value) { original.remove(at: i) }
+                while let found = try findMap(original, mergeKey, value) { original.remove(at: found.1) }
             } else if directive == replaceDirective {
                 replace = true
             } else if directive == mergeDirective {
@@ -338,8 +338,8 @@ public enum StrategicMergePatch {
         for v in patch {
             guard case .object(let m) = v else { continue }
             guard let value = m[mergeKey] else { throw .noMergeKey(m, mergeKey) }
-            if let (found, index) = try findMap(original, mergeKey, value) {
-                original[index] = .object(try mergeMap(found, m, schema))
+            if let found = try findMap(original, mergeKey, value) {
+                original[found.1] = .object(try mergeMap(found.0, m, schema))
             } else {
                 original.append(v)
             }
@@ -434,7 +434,7 @@ public enum StrategicMergePatch {
 
     /// Go's sort.SliceStable (insertion sort for short runs, then symMerge): ported so a comparator
     /// that is not a strict weak order gives the same order as upstream.
-    static func stableSort(_ input: [JSONValue], _ less: (JSONValue, JSONValue) -> Bool) -> [JSONValue] {
+    static func stableSort(_ input: [JSONValue], _ less: @escaping (JSONValue, JSONValue) -> Bool) -> [JSONValue] {
         var data = input
         let n = data.count
         func insertionSort(_ a: Int, _ b: Int) {

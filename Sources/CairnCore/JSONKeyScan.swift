@@ -7,6 +7,10 @@ extension JSONText {
         /// The path to the key: object keys, and "[i]" for array elements (as `presentPaths` gives them).
         public var path: [String]
         public var isDuplicate: Bool
+        public init(path: [String], isDuplicate: Bool) {
+            self.path = path
+            self.isDuplicate = isDuplicate
+        }
     }
 
     public static func keyOccurrences(_ bytes: some Collection<UInt8>) throws(SyntaxError) -> [KeyOccurrence] {

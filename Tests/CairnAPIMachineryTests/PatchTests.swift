@@ -80,8 +80,8 @@ struct JSONPatchTests {
         (13, #"{"a":[1,2,3]}"#, #"[{"op":"remove","path":"/a/-1"}]"#, #"{"a":[1,2]}"#),
         // 14. ... replace of a missing object member adds it ...
         (14, #"{"a":1}"#, #"[{"op":"replace","path":"/b","value":2}]"#, #"{"a":1,"b":2}"#),
-        // 15. ... a path without a leading slash names a top-level member, and an absent value is null.
-        (15, #"{"a":1}"#, #"[{"op":"add","path":"b"}]"#, #"{"a":1,"b":null}"#),
+        // 15. ... an absent value is null, and whatever precedes the first slash is ignored ("a/b" is "/b").
+        (15, #"{"a":{"c":1}}"#, #"[{"op":"add","path":"a/b"}]"#, #"{"a":{"c":1},"b":null}"#),
         // 16. kubectl patch --type=json on a StatefulSet.
         (16, #"{"spec":{"replicas":1,"template":{"spec":{"containers":[{"name":"c","image":"a"}]}}}}"#,
          #"[{"op":"replace","path":"/spec/replicas","value":3},{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"b"}]"#,
@@ -115,6 +115,7 @@ struct JSONPatchTests {
          #"error in add for path: '/a/q': value was not a proper array index: 'q': strconv.Atoi: parsing "q": invalid syntax"#),
         (10, #"{"a":"s"}"#, #"[{"op":"add","path":"/a/b","value":1}]"#, #"add operation does not apply: doc is missing path: "/a/b": missing value"#),
         (11, #"{"a":1}"#, #"[{"op":"add","value":1}]"#, "add operation failed to decode path: missing value"),
+        (12, #"{"a":1}"#, #"[{"op":"add","path":"b","value":1}]"#, #"add operation does not apply: doc is missing path: "b": missing value"#),
     ]
 
     @Test(arguments: failures)

@@ -13,7 +13,10 @@ struct TestCluster: Sendable {
     func handle(_ r: FakeRequest) -> FakeResponse {
         if let extra = extraRoutes(r) { return extra }
         let parts = r.path.split(separator: "/").map(String.init)
-        do {
+        do throws(any Error) {
+            if parts.count == 3, parts[0] == "apis", let gv = GroupVersion.served(parts[1], parts[2]) {
+                return .json(Discovery.apiResourceList(gv))
+            }
             switch parts {
             case ["version"]: return .json(Discovery.version())
             case ["api"], ["apis"]:
@@ -23,14 +26,12 @@ struct TestCluster: Sendable {
                 }
                 return .json(parts == ["api"] ? Discovery.apiVersions(serverAddress: "127.0.0.1:6443") : Discovery.apiGroupList())
             case ["openapi", "v3"]: return .json(OpenAPI.index())
-            case let p where p.count >= 3 && p[0] == "openapi" && p[1] == "v3":
+            case _ where parts.count >= 3 && parts[0] == "openapi" && parts[1] == "v3":
                 guard let gv = OpenAPI.groupVersion(forPath: r.path) else {
                     return .status(Status(code: 404, reason: "NotFound", message: "the server could not find the requested resource"))
                 }
                 return FakeResponse(status: 200, contentType: "application/json", body: OpenAPI.document(gv).text)
             case ["api", "v1"]: return .json(Discovery.apiResourceList(.core))
-            case ["apis", let g, let v] where GroupVersion.served(g, v) != nil:
-                return .json(Discovery.apiResourceList(GroupVersion.served(g, v)!))
             default: break
             }
             guard let (kind, namespace, name) = Self.route(parts) else {
@@ -141,7 +142,7 @@ final class WritableStore: @unchecked Sendable {
             let validation = try FieldValidation(query: r.query["fieldValidation"], options: "CreateOptions")
             let issues = try StrictDecoding.issues(in: r.body, kind: kind)
             if validation == .strict && !issues.isEmpty { return .status(StrictDecoding.bodyError(kind: kind, issues)) }
-            var obj = try JSONValue.parse(r.body)
+            var obj = try JSONText.parse(r.body)
             let objName = obj["metadata"]?["name"]?.stringValue ?? ""
             if objects[key(kind, namespace, objName)] != nil { return .status(.alreadyExists(kind, objName)) }
             obj["metadata"]?["namespace"] = namespace.map { .string($0) }
@@ -161,7 +162,7 @@ final class WritableStore: @unchecked Sendable {
             var result: JSONValue
             switch type {
             case .apply:
-                result = try ServerSideApply.apply(live: live, applied: try JSONValue.parse(r.body), kind: kind, manager: manager, force: force, now: now)
+                result = try ServerSideApply.apply(live: live, applied: try JSONText.parse(r.body), kind: kind, manager: manager, force: force, now: now)
             case .strategic:
                 guard let live else { return .status(.notFound(kind, name)) }
                 let patched = try StrategicMergePatch.apply(try PatchType.parseJSONBody(r.body), to: live, kind: kind)

@@ -2,6 +2,8 @@
 // (original + patch = result), as JSON. Numbered in the order upstream lists them.
 enum UpstreamSMPCases {
     struct Case: Sendable { var number: Int; var description: String; var original: String; var patch: String; var expected: String; var expectedError: String }
+    /// Cases 1...sortedCount come from the YAML tables, which upstream's test sorts before applying.
+    static let sortedCount = 40
     static let all: [Case] = [
         Case(number: 1, description: "unique scalars when merging lists", original: #"{"mergingIntList": [1, 2]}"#, patch: #"{"mergingIntList": [2, 3]}"#, expected: #"{"mergingIntList": [1, 2, 3]}"#, expectedError: ""),
         Case(number: 2, description: "delete map from nested map", original: #"{"simpleMap": {"key1": 1, "key2": 1}}"#, patch: #"{"simpleMap": {"$patch": "delete"}}"#, expected: #"{"simpleMap": {}}"#, expectedError: ""),

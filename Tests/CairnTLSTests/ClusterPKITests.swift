@@ -25,7 +25,7 @@ struct ClusterPKITests {
         #expect(sans.contains(.ipAddress(.init(contentBytes: ArraySlice([UInt8](repeating: 0, count: 15) + [1])))))
         #expect(try pki.ca.certificate.extensions.basicConstraints == .isCertificateAuthority(maxPathLength: 0))
         #expect(pki.server.certificate.issuer == pki.ca.certificate.subject)
-        let identity = try ClientIdentity(certificateDER: pki.admin.certificate.serializeAsDER())
+        let identity = try ClientIdentity(certificateDER: pki.admin.certificate.serializeAsPEM().derBytes)
         #expect(identity == ClientIdentity(user: "cairn-admin", groups: ["system:masters"]))
         #expect(identity.isClusterAdmin)
     }
