@@ -2,6 +2,8 @@ import CairnCore
 import Foundation
 import Hummingbird
 import NIOCore
+import Logging
+import ServiceLifecycle
 import Testing
 
 /// What the throwaway server saw and answers: one HTTP request in, status, content type and body out.
@@ -39,19 +41,27 @@ enum FakeAPIServer {
             let fake = FakeRequest(method: request.method.rawValue, path: request.uri.path, query: query,
                                    accept: request.headers[.accept], contentType: request.headers[.contentType], body: bytes)
             let answer = handler(fake)
+            if ProcessInfo.processInfo.environment["CAIRN_TEST_TRACE"] != nil {
+                FileHandle.standardError.write(Data("\(fake.method) \(fake.path) \(fake.query) accept=\(fake.accept ?? "") -> \(answer.status)\n".utf8))
+            }
             return Response(status: .init(code: answer.status), headers: [.contentType: answer.contentType],
                             body: .init(byteBuffer: ByteBuffer(string: answer.body)))
         }
         let port = PortBox()
         let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in port.set(channel.localAddress?.port ?? 0) })
+        let services = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "test-server")))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            group.addTask { try await services.run() }
             let deadline = Date().addingTimeInterval(30)
             while port.value == 0 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
             #expect(port.value != 0, "the test server did not start")
-            defer { group.cancelAll() }
-            try await body("http://127.0.0.1:\(port.value)")
+            // Shut down gracefully whatever the body does; cancelling a running server aborts NIO.
+            var failure: (any Error)?
+            do { try await body("http://127.0.0.1:\(port.value)") } catch { failure = error }
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
+            if let failure { throw failure }
         }
     }
 

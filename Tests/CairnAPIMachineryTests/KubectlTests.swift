@@ -13,7 +13,7 @@ import Testing
         try await FakeAPIServer.serve({ cluster.handle($0) }) { server in
             let config = try FakeAPIServer.kubeconfig(server, in: dir)
             // A cache dir of its own, so each run discovers afresh.
-            result = try run(kubectl, ["--kubeconfig", config, "--cache-dir", dir.appendingPathComponent("cache").path] + args)
+            result = try await runDetached(kubectl, ["--kubeconfig", config, "--cache-dir", dir.appendingPathComponent("cache").path] + args)
         }
         return result
     }
@@ -26,80 +26,80 @@ import Testing
     static let gets: [(Int, [String], String)] = [
         (1, ["get", "pods"], """
             NAME             READY   STATUS    RESTARTS   AGE
-            stateful-pvc-0   1/1     Running   0          3h
-            request-pod      0/1     Pending   0          3h
+            stateful-pvc-0   1/1     Running   0          2d
+            request-pod      0/1     Pending   0          2d
 
             """),
         (2, ["get", "po", "-o", "wide"], """
             NAME             READY   STATUS    RESTARTS   AGE   IP         NODE        NOMINATED NODE   READINESS GATES
-            stateful-pvc-0   1/1     Running   0          3h    10.1.0.5   k8s-node2   <none>           <none>
-            request-pod      0/1     Pending   0          3h    <none>     <none>      <none>           <none>
+            stateful-pvc-0   1/1     Running   0          2d    10.1.0.5   k8s-node2   <none>           <none>
+            request-pod      0/1     Pending   0          2d    <none>     <none>      <none>           <none>
 
             """),
         (3, ["get", "statefulset,rs"], """
             NAME                            READY   AGE
-            statefulset.apps/stateful-pvc   1/3     3h
+            statefulset.apps/stateful-pvc   1/3     2d
 
             NAME                     DESIRED   CURRENT   READY   AGE
-            replicaset.apps/rs-pvc   2         2         1       3h
+            replicaset.apps/rs-pvc   2         2         1       2d
 
             """),
         (4, ["get", "sts", "-o", "wide"], """
             NAME           READY   AGE   CONTAINERS   IMAGES
-            stateful-pvc   1/3     3h    app          busybox
+            stateful-pvc   1/3     2d    app          busybox
 
             """),
         (5, ["get", "rs", "-o", "wide"], """
             NAME     DESIRED   CURRENT   READY   AGE   CONTAINERS   IMAGES               SELECTOR
-            rs-pvc   2         2         1       3h    app,side     nginx:1.27,busybox   app=rs
+            rs-pvc   2         2         1       2d    app,side     nginx:1.27,busybox   app=rs
 
             """),
         (6, ["get", "pvc"], """
             NAME                    STATUS    VOLUME    CAPACITY   ACCESS MODES   STORAGECLASS   VOLUMEATTRIBUTESCLASS   AGE
-            volume-stateful-pvc-0   Bound     pvc-u-c   1G         RWO            fast           <unset>                 3h
-            waiting                 Pending                                       standard       <unset>                 3h
+            volume-stateful-pvc-0   Bound     pvc-u-c   1G         RWO            fast           <unset>                 2d
+            waiting                 Pending                                       standard       <unset>                 2d
 
             """),
         (7, ["get", "pv"], """
             NAME      CAPACITY   ACCESS MODES   RECLAIM POLICY   STATUS   CLAIM                           STORAGECLASS   VOLUMEATTRIBUTESCLASS   REASON   AGE
-            pvc-u-c   1G         RWO            Delete           Bound    default/volume-stateful-pvc-0   fast           <unset>                          3h
+            pvc-u-c   1G         RWO            Delete           Bound    default/volume-stateful-pvc-0   fast           <unset>                          2d
 
             """),
         (8, ["get", "sc"], """
             NAME                 PROVISIONER           RECLAIMPOLICY   VOLUMEBINDINGMODE      ALLOWVOLUMEEXPANSION   AGE
-            standard (default)   cairn.io/local-path   Delete          WaitForFirstConsumer   false                  3h
-            fast                 cairn.io/local-path   Delete          Immediate              true                   3h
+            standard (default)   cairn.io/local-path   Delete          WaitForFirstConsumer   false                  2d
+            fast                 cairn.io/local-path   Delete          Immediate              true                   2d
 
             """),
         (9, ["get", "nodes"], """
             NAME        STATUS                     ROLES           AGE   VERSION
-            k8s-node1   Ready,SchedulingDisabled   <none>          3h    v1.32.0
-            k8s-node2   NotReady                   control-plane   3h    v1.32.0
+            k8s-node1   Ready,SchedulingDisabled   <none>          2d    v1.32.0
+            k8s-node2   NotReady                   control-plane   2d    v1.32.0
 
             """),
         (10, ["get", "ns"], """
             NAME      STATUS   AGE
-            default   Active   3h
+            default   Active   2d
 
             """),
         (11, ["get", "svc", "-o", "wide"], """
             NAME           TYPE        CLUSTER-IP   EXTERNAL-IP   PORT(S)   AGE   SELECTOR
-            stateful-pvc   ClusterIP   None         <none>        80/TCP    3h    app=stateful-pvc
+            stateful-pvc   ClusterIP   None         <none>        80/TCP    2d    app=stateful-pvc
 
             """),
         (12, ["get", "events"], """
             LAST SEEN   TYPE      REASON             OBJECT            MESSAGE
-            3h          Warning   FailedScheduling   pod/request-pod   0/2 nodes are available: 2 node(s) had volume node affinity conflict.
+            2d          Warning   FailedScheduling   pod/request-pod   0/2 nodes are available: 2 node(s) had volume node affinity conflict.
 
             """),
         (13, ["get", "pod", "stateful-pvc-0", "--no-headers"], """
-            stateful-pvc-0   1/1   Running   0     3h
+            stateful-pvc-0   1/1   Running   0     2d
 
             """),
         (14, ["get", "pods", "--sort-by=.metadata.name"], """
             NAME             READY   STATUS    RESTARTS   AGE
-            request-pod      0/1     Pending   0          3h
-            stateful-pvc-0   1/1     Running   0          3h
+            request-pod      0/1     Pending   0          2d
+            stateful-pvc-0   1/1     Running   0          2d
 
             """),
         (15, ["get", "pods", "-o", "name"], """
@@ -136,17 +136,17 @@ import Testing
         let r = try await Self.kubectl(kubectl, ["api-resources"])
         #expect(r.status == 0, "\(r)")
         #expect(r.stdout == """
-            NAME                     SHORTNAMES   APIVERSION               NAMESPACED   KIND
-            events                   ev           v1                       true         Event
-            namespaces               ns           v1                       false        Namespace
-            nodes                    no           v1                       false        Node
-            persistentvolumeclaims   pvc          v1                       true         PersistentVolumeClaim
-            persistentvolumes        pv           v1                       false        PersistentVolume
-            pods                     po           v1                       true         Pod
-            services                 svc          v1                       true         Service
-            replicasets              rs           apps/v1                  true         ReplicaSet
-            statefulsets             sts          apps/v1                  true         StatefulSet
-            storageclasses           sc           storage.k8s.io/v1        false        StorageClass
+            NAME                     SHORTNAMES   APIVERSION          NAMESPACED   KIND
+            events                   ev           v1                  true         Event
+            namespaces               ns           v1                  false        Namespace
+            nodes                    no           v1                  false        Node
+            persistentvolumeclaims   pvc          v1                  true         PersistentVolumeClaim
+            persistentvolumes        pv           v1                  false        PersistentVolume
+            pods                     po           v1                  true         Pod
+            services                 svc          v1                  true         Service
+            replicasets              rs           apps/v1             true         ReplicaSet
+            statefulsets             sts          apps/v1             true         StatefulSet
+            storageclasses           sc           storage.k8s.io/v1   false        StorageClass
 
             """, "\(kubectl)")
     }
@@ -172,7 +172,7 @@ import Testing
             let config = try FakeAPIServer.kubeconfig(server, in: dir)
             for step in steps {
                 let args = step.map { $0.replacingOccurrences(of: "DIR", with: dir.path) }
-                results.append(try CairnAPIMachineryTests.run(kubectl, ["--kubeconfig", config, "--cache-dir", dir.appendingPathComponent("cache").path] + args))
+                results.append(try await runDetached(kubectl, ["--kubeconfig", config, "--cache-dir", dir.appendingPathComponent("cache").path] + args))
             }
         }
         return results
@@ -209,7 +209,7 @@ import Testing
         """
 
     /// `kubectl explain statefulset.spec.volumeClaimTemplates` from the generated OpenAPI.
-    @Test(arguments: kubectlBinaries)
+    @Test(arguments: kubectlV3Binaries)
     func explain(_ kubectl: String) async throws {
         let r = try await Self.run(kubectl, [["explain", "statefulset.spec.volumeClaimTemplates"]])[0]
         #expect(r.status == 0, "\(r)")
@@ -224,7 +224,7 @@ import Testing
 
     /// kubectl apply's default strict validation reaches the server, whose BadRequest kubectl prints;
     /// then a good apply, then server-side apply conflicting with client-side apply.
-    @Test(arguments: kubectlBinaries)
+    @Test(arguments: kubectlV3Binaries)
     func applyFlow(_ kubectl: String) async throws {
         let typo = Self.statefulSet.replacingOccurrences(of: "  serviceName: stateful-pvc", with: "  serviceName: stateful-pvc\n  colour: blue")
         let scaled = Self.statefulSet.replacingOccurrences(of: "replicas: 1", with: "replicas: 3")

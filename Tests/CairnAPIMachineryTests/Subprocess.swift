@@ -53,7 +53,26 @@ func temporaryDirectory(_ name: String) throws -> URL {
 /// The kubectl binaries the tests drive: the one on PATH and the oldest and newest beside it.
 let kubectlBinaries: [String] = {
     var found: [String] = []
-    for p in ["/usr/bin/kubectl", "/usr/lib/google-cloud-sdk/bin/kubectl.1.27", "/usr/lib/google-cloud-sdk/bin/kubectl.1.33"]
+    let sdk = "/usr/lib/google-cloud-sdk/bin/kubectl"
+    let wanted = (ProcessInfo.processInfo.environment["CAIRN_KUBECTL_VERSIONS"] ?? "1.27,1.33").split(separator: ",").map { "\(sdk).\($0)" }
+    for p in ["/usr/bin/kubectl"] + wanted
     where FileManager.default.isExecutableFile(atPath: p) { found.append(p) }
     return found
 }()
+
+/// `run` on a Dispatch thread: an async test must not block the concurrency pool's few threads
+/// while a child talks to a server that this process serves from that same pool.
+func runDetached(_ executable: String, _ arguments: [String], timeout: TimeInterval = 60) async throws -> RunResult {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            do { continuation.resume(returning: try run(executable, arguments, timeout: timeout)) } catch { continuation.resume(throwing: error) }
+        }
+    }
+}
+
+/// kubectl versions that read OpenAPI v3 for explain and for apply's field-validation check (1.29+);
+/// 1.27 and 1.28 read /openapi/v2 as protobuf, which Cairn does not serve yet.
+let kubectlV3Binaries: [String] = kubectlBinaries.filter { p in
+    guard let v = p.split(separator: ".").last.flatMap({ Int($0) }), p.contains("kubectl.1.") else { return true }
+    return v >= 29
+} + ["/usr/lib/google-cloud-sdk/bin/kubectl.1.29"].filter { FileManager.default.isExecutableFile(atPath: $0) }

@@ -95,8 +95,8 @@ struct TestCluster: Sendable {
 }
 
 enum Fixtures {
-    /// Three hours ago: ages print "3h" for the minutes a test may take.
-    static let created = Time(Date().addingTimeInterval(-3 * 3600)).description
+    /// Two days and five minutes ago: ages print "2d" for the hour a test run may take.
+    static let created = Time(Date().addingTimeInterval(-(2 * 86_400 + 300))).description
 
     static func object(_ text: String) -> any KubeObject {
         let value = try! JSONValue.parse(text.replacingOccurrences(of: "CREATED", with: created))

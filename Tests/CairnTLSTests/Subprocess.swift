@@ -57,3 +57,13 @@ let kubectlBinaries: [String] = {
     where FileManager.default.isExecutableFile(atPath: p) { found.append(p) }
     return found
 }()
+
+/// `run` on a Dispatch thread: an async test must not block the concurrency pool's few threads
+/// while a child talks to a server that this process serves from that same pool.
+func runDetached(_ executable: String, _ arguments: [String], timeout: TimeInterval = 60) async throws -> RunResult {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            do { continuation.resume(returning: try run(executable, arguments, timeout: timeout)) } catch { continuation.resume(throwing: error) }
+        }
+    }
+}

@@ -4,6 +4,8 @@ import Hummingbird
 import HummingbirdTLS
 import NIOCore
 import NIOSSL
+import Logging
+import ServiceLifecycle
 import Testing
 
 /// A request context that keeps the connection, so a handler can read the client's certificate.
@@ -52,13 +54,18 @@ struct PeerContext: RequestContext {
         let app = Application(router: router, server: try .tls(.http1(), tlsConfiguration: tlsConfiguration(pki)),
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in port.set(channel.localAddress?.port ?? 0) })
+        let services = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "test-server")))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            group.addTask { try await services.run() }
             let deadline = Date().addingTimeInterval(30)
             while port.value == 0 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            #expect(port.value != 0, "the TLS server did not start")
-            defer { group.cancelAll() }
-            try await body(port.value)
+            #expect(port.value != 0, "the test server did not start")
+            // Shut down gracefully whatever the body does; cancelling a running server aborts NIO.
+            var failure: (any Error)?
+            do { try await body(port.value) } catch { failure = error }
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
+            if let failure { throw failure }
         }
     }
 
@@ -76,38 +83,38 @@ struct PeerContext: RequestContext {
         try await Self.serve(pki, token: "t0ken") { port in
             // 1. curl trusts the serving certificate through the CA alone, by IP and by name.
             for host in ["127.0.0.1", "localhost"] {
-                let anonymous = try run("/usr/bin/curl", ["-sS", "--max-time", "20", "--cacert", pki.caCertificatePath.path,
+                let anonymous = try await runDetached("/usr/bin/curl", ["-sS", "--max-time", "20", "--cacert", pki.caCertificatePath.path,
                                                           "--resolve", "localhost:\(port):127.0.0.1", "https://\(host):\(port)/version"])
                 #expect(anonymous.status == 0, "\(anonymous)")
                 #expect(anonymous.stdout.contains(#""reason":"Unauthorized""#), "\(anonymous)")
             }
             // 2. curl with the admin client certificate is cairn-admin in system:masters.
-            let withCert = try run("/usr/bin/curl", ["-sS", "--max-time", "20", "--cacert", pki.caCertificatePath.path,
+            let withCert = try await runDetached("/usr/bin/curl", ["-sS", "--max-time", "20", "--cacert", pki.caCertificatePath.path,
                                                      "--cert", pki.adminCertificatePath.path, "--key", pki.adminKeyPath.path,
                                                      "https://127.0.0.1:\(port)/version"])
             #expect(withCert.stdout.contains(#""user":"cairn-admin","groups":"system:masters""#), "\(withCert)")
             // 3. Without the CA, curl refuses the server.
-            let untrusted = try run("/usr/bin/curl", ["-sS", "--max-time", "20", "https://127.0.0.1:\(port)/version"])
+            let untrusted = try await runDetached("/usr/bin/curl", ["-sS", "--max-time", "20", "https://127.0.0.1:\(port)/version"])
             #expect(untrusted.status != 0)
 
             // 4. kubectl with the written kubeconfig: client certificate, then token only.
             let kubectl = try #require(kubectlBinaries.first, "kubectl is not installed")
             let certConfig = dir.appendingPathComponent("admin.kubeconfig")
             try Kubeconfig(server: "https://127.0.0.1:\(port)", pki: pki).write(to: certConfig)
-            let raw = try run(kubectl, ["--kubeconfig", certConfig.path, "get", "--raw", "/version"])
+            let raw = try await runDetached(kubectl, ["--kubeconfig", certConfig.path, "get", "--raw", "/version"])
             #expect(raw.status == 0, "\(raw)")
             #expect(raw.stdout.contains(#""user":"cairn-admin""#), "\(raw)")
 
             let tokenConfig = dir.appendingPathComponent("token.kubeconfig")
             try Kubeconfig(server: "https://localhost:\(port)", certificateAuthorityPEM: pki.ca.certificatePEM, userName: "ci", token: "t0ken")
                 .write(to: tokenConfig)
-            let byToken = try run(kubectl, ["--kubeconfig", tokenConfig.path, "get", "--raw", "/version"])
+            let byToken = try await runDetached(kubectl, ["--kubeconfig", tokenConfig.path, "get", "--raw", "/version"])
             #expect(byToken.status == 0, "\(byToken)")
             #expect(byToken.stdout.contains(#""user":"token""#), "\(byToken)")
 
             // 5. A client certificate from another CA is refused in the handshake.
             let other = try ClusterPKI.loadOrCreate(stateDirectory: dir.appendingPathComponent("other"), servingNames: ["127.0.0.1"])
-            let foreign = try run("/usr/bin/curl", ["-sS", "--max-time", "20", "--cacert", pki.caCertificatePath.path,
+            let foreign = try await runDetached("/usr/bin/curl", ["-sS", "--max-time", "20", "--cacert", pki.caCertificatePath.path,
                                                     "--cert", other.adminCertificatePath.path, "--key", other.adminKeyPath.path,
                                                     "https://127.0.0.1:\(port)/version"])
             #expect(foreign.status != 0, "\(foreign)")
