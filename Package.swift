@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Pure core: Kubernetes objects, Quantity, names, selectors, validation. No I/O.
@@ -51,6 +54,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Pure Kubernetes API machinery for kubectl: patches (merge, JSON, strategic), server-side apply,
+        // tables, discovery, OpenAPI v3, strict field validation, the exec stream framing. No I/O.
+        .target(name: "CairnAPIMachinery", dependencies: ["CairnCore"], exclude: ["README.md"]),
+        // The cluster's CA, serving and client certificates in the state dir, and kubeconfig files.
+        .target(name: "CairnTLS", dependencies: [
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["README.md"]),
         // Client of the daemon's API.
         .target(name: "CairnClient", dependencies: [
             "CairnCore",
@@ -88,6 +100,21 @@ let package = Package(
         ]),
         .testTarget(name: "CairnEndToEndTests", dependencies: ["CairnCore", "CairnNode", "CairnAPIScenarios"]),
         .testTarget(name: "CairnCLICoreTests", dependencies: ["CairnCLICore", "CairnCore"]),
+        .testTarget(name: "CairnAPIMachineryTests", dependencies: [
+            "CairnAPIMachinery", "CairnCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "CairnTLSTests", dependencies: [
+            "CairnTLS",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -13,6 +13,8 @@ public struct ObjectMeta: Codable, Sendable, Hashable {
     public var annotations: [String: String]?
     public var ownerReferences: [OwnerReference]?
     public var finalizers: [String]?
+    /// Server-side apply's record of who owns which fields (written by the API server only).
+    public var managedFields: [ManagedFieldsEntry]?
 
     public init(name: String? = nil, namespace: String? = nil, labels: [String: String]? = nil,
                 annotations: [String: String]? = nil) {
@@ -38,6 +40,29 @@ public struct ObjectMeta: Codable, Sendable, Hashable {
         if finalizers?.isEmpty == true { finalizers = nil }
     }
     public var isDeleting: Bool { deletionTimestamp != nil }
+}
+
+/// metav1.ManagedFieldsEntry: one manager's fields, as a FieldsV1 set.
+public struct ManagedFieldsEntry: Codable, Sendable, Hashable {
+    public var manager: String?
+    /// "Apply" or "Update".
+    public var operation: String?
+    public var apiVersion: String?
+    public var time: Time?
+    public var fieldsType: String?
+    /// The FieldsV1 trie (`{"f:spec":{"f:replicas":{}}}`), kept as JSON.
+    public var fieldsV1: JSONValue?
+    public var subresource: String?
+
+    public init(manager: String?, operation: String?, apiVersion: String?, time: Time?, fieldsV1: JSONValue?, subresource: String? = nil) {
+        self.manager = manager
+        self.operation = operation
+        self.apiVersion = apiVersion
+        self.time = time
+        self.fieldsType = fieldsV1 == nil ? nil : "FieldsV1"
+        self.fieldsV1 = fieldsV1
+        self.subresource = subresource
+    }
 }
 
 public struct OwnerReference: Codable, Sendable, Hashable {

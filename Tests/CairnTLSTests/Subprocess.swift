@@ -1,0 +1,69 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct RunResult: CustomStringConvertible {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var description: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
+}
+
+/// Runs a program with a deadline (killed when it passes) and collects its output.
+func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 60) throws -> RunResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    // kubectl must read only the kubeconfig a test names.
+    env["KUBECONFIG"] = nil
+    env["HOME"] = FileManager.default.temporaryDirectory.path
+    process.environment = env
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    nonisolated(unsafe) var outData = Data(), errData = Data()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.enter()
+    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+    }
+    process.waitUntilExit()
+    group.wait()
+    return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                     stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A fresh directory under the system temporary directory, removed by the caller.
+func temporaryDirectory(_ name: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-\(name)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// The kubectl binaries the tests drive: the one on PATH and the oldest and newest beside it.
+let kubectlBinaries: [String] = {
+    var found: [String] = []
+    for p in ["/usr/bin/kubectl", "/usr/lib/google-cloud-sdk/bin/kubectl.1.27", "/usr/lib/google-cloud-sdk/bin/kubectl.1.33"]
+    where FileManager.default.isExecutableFile(atPath: p) { found.append(p) }
+    return found
+}()
+
+/// `run` on a Dispatch thread: an async test must not block the concurrency pool's few threads
+/// while a child talks to a server that this process serves from that same pool.
+func runDetached(_ executable: String, _ arguments: [String], timeout: TimeInterval = 60) async throws -> RunResult {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            do { continuation.resume(returning: try run(executable, arguments, timeout: timeout)) } catch { continuation.resume(throwing: error) }
+        }
+    }
+}
