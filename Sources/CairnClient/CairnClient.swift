@@ -76,6 +76,45 @@ public final class CairnClient: Sendable {
     }
 }
 
+extension CairnClient {
+    /// A watch (`GET path?watch=1&...`): each event as it arrives. The stream ends when the server
+    /// ends the watch (its timeoutSeconds); an error answer before streaming is thrown as its Status.
+    public func watch(_ path: String, query: [String: String]) -> AsyncThrowingStream<JSONValue, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    var q = query
+                    q["watch"] = "1"
+                    var c = URLComponents()
+                    c.queryItems = q.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+                    guard let url = URL(httpURLWithSocketPath: socketPath, uri: path + "?" + (c.percentEncodedQuery ?? "")) else {
+                        throw ClientError.notRunning(socketPath, "the socket path cannot be used in a URL")
+                    }
+                    let response = try await http.execute(HTTPClientRequest(url: url.absoluteString), timeout: .hours(24))
+                    if response.status.code >= 400 {
+                        let body = try await response.body.collect(upTo: 1 << 20)
+                        if let status = try? JSONCoding.decoder.decode(Status.self, from: Data(body.readableBytesView)) { throw status }
+                        throw ClientError.unexpected(Int(response.status.code), String(buffer: body))
+                    }
+                    var pending: [UInt8] = []
+                    for try await chunk in response.body {
+                        pending += chunk.readableBytesView
+                        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                            let line = Array(pending[..<newline])
+                            pending.removeFirst(newline + 1)
+                            if !line.isEmpty { continuation.yield(try JSONValue.parse(Data(line))) }
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
 public enum ClientError: Error, CustomStringConvertible {
     case notRunning(String, String)
     case unexpected(Int, String)

@@ -44,6 +44,21 @@ struct SocketTransport: APITransport {
         let e = APIScenarios.events(expired.body)
         #expect(e.first?.type == "ERROR" && e.first?.object["code"] == .int(410) && e.first?.object["reason"]?.stringValue == "Expired",
                 "\(expired.body)")
+        // `cairn get -w` lists, then prints each change, until its --request-timeout.
+        let watcher = Process()
+        watcher.executableURL = URL(fileURLWithPath: cairnBinary)
+        watcher.arguments = ["get", "svc", "-w", "--request-timeout", "6s"]
+        watcher.environment = ["CAIRN_SOCKET": d.socket]
+        let out = Pipe()
+        watcher.standardOutput = out
+        try watcher.run()
+        try d.waitUntil("the watcher listed") { (try? http(d.socket, "GET", services).status) == 200 }
+        usleep(1_500_000)
+        _ = try http(d.socket, "POST", services, body: APIScenarios.service("watched"))
+        watcher.waitUntilExit()
+        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(printed.hasPrefix("NAME"), "\(printed)")
+        #expect(printed.contains("\nwatched "), "\(printed)")
     }
 
     /// Restarted with another --node set, the nodes nobody serves go NotReady (Unknown, tainted), their
