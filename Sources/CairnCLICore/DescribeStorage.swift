@@ -38,9 +38,7 @@ extension Describer {
             w.write(1, "Type\tStatus\tLastProbeTime\tLastTransitionTime\tReason\tMessage\n")
             w.write(1, "----\t------\t-----------------\t------------------\t------\t-------\n")
             for cond in conditions {
-                let probe = cond["lastProbeTime"]?.stringValue.flatMap { try? JSONValue.string($0).decode(Time.self) }
-                let transition = cond["lastTransitionTime"]?.stringValue.flatMap { try? JSONValue.string($0).decode(Time.self) }
-                w.write(1, "\(cond["type"]?.stringValue ?? "") \t\(cond["status"]?.stringValue ?? "") \t\(rfc1123Z(probe, c.timeZone)) \t\(rfc1123Z(transition, c.timeZone)) \t\(cond["reason"]?.stringValue ?? "") \t\(cond["message"]?.stringValue ?? "")\n")
+                w.write(1, "\(cond.type) \t\(cond.status.rawValue) \t\(rfc1123Z(cond.lastProbeTime, c.timeZone)) \t\(rfc1123Z(cond.lastTransitionTime, c.timeZone)) \t\(cond.reason ?? "") \t\(cond.message ?? "")\n")
             }
         }
         if let u = c.usage.first(where: { $0.namespace == (pvc.metadata.namespace ?? "default") && $0.claim == pvc.name }) {

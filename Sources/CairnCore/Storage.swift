@@ -46,11 +46,34 @@ public struct PersistentVolumeClaimSpec: Codable, Sendable, Hashable {
     public var requestedStorage: Quantity? { resources?.requests?["storage"] }
 }
 
+/// PersistentVolumeClaimCondition: Resizing while the volume grows, FileSystemResizePending until
+/// the node has grown the filesystem.
+public struct PersistentVolumeClaimCondition: Codable, Sendable, Hashable {
+    public var type: String
+    public var status: ConditionStatus
+    public var reason: String?
+    public var message: String?
+    public var lastProbeTime: Time?
+    public var lastTransitionTime: Time?
+    public init(type: String, status: ConditionStatus, reason: String? = nil, message: String? = nil, lastTransitionTime: Time? = nil) {
+        self.type = type
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.lastTransitionTime = lastTransitionTime
+    }
+
+    public static let resizing = "Resizing"
+    public static let fileSystemResizePending = "FileSystemResizePending"
+}
+
 public struct PersistentVolumeClaimStatus: Codable, Sendable, Hashable {
     public var phase: ClaimPhase?
     public var accessModes: [String]?
     public var capacity: [String: Quantity]?
-    public var conditions: [JSONValue]?
+    public var conditions: [PersistentVolumeClaimCondition]?
+    /// The size the volume is being grown to (or has been).
+    public var allocatedResources: [String: Quantity]?
     public init() {}
 }
 
