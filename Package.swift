@@ -30,12 +30,13 @@ let package = Package(
         .target(name: "CairnStore", dependencies: [
             "CairnCore", .product(name: "GRDB", package: "GRDB.swift"),
         ], exclude: ["README.md"]),
-        // libfuse3 through the system library.
-        .systemLibrary(name: "CFuse3", pkgConfig: "fuse3",
-                       providers: [.apt(["libfuse3-dev"])]),
-        // Cairn's FUSE filesystem: passthrough with per-volume capacity.
+        // The FUSE kernel protocol's layouts, the Linux calls Swift cannot make, and the
+        // descriptor holder process (C: it runs before any Swift code in the holder).
+        .target(name: "CFuseKernel"),
+        // Cairn's FUSE filesystem: the protocol on /dev/fuse, kernel passthrough, per-volume
+        // capacity (project quotas or the daemon's own accounting), restarts pods do not notice.
         .target(name: "CairnFS", dependencies: [
-            "CFuse3", .product(name: "Logging", package: "swift-log"),
+            "CFuseKernel", .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
         // Node agent: mounts pod volumes, cleans stale mounts, `cairn exec`.
         .target(name: "CairnNode", dependencies: [
@@ -70,7 +71,7 @@ let package = Package(
         .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore", "CairnManifest"]),
         .testTarget(name: "CairnControlTests", dependencies: ["CairnCore", "CairnControl"]),
         .testTarget(name: "CairnStoreTests", dependencies: ["CairnCore", "CairnStore"]),
-        .testTarget(name: "CairnFSTests", dependencies: ["CairnFS", "CairnNode"]),
+        .testTarget(name: "CairnFSTests", dependencies: ["CairnFS", "CairnNode", "CFuseKernel"]),
         .testTarget(name: "CairnNodeTests", dependencies: ["CairnNode"]),
         .testTarget(name: "CairnEndToEndTests", dependencies: ["CairnCore", "CairnNode"]),
     ],

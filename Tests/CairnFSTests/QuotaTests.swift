@@ -1,4 +1,4 @@
-import CFuse3
+import CFuseKernel
 import CairnFS
 import Foundation
 import Glibc

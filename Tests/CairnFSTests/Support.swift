@@ -1,4 +1,4 @@
-import CFuse3
+import CFuseKernel
 import CairnFS
 import CairnNode
 import Foundation
@@ -274,4 +274,75 @@ final class HarnessMount: @unchecked Sendable {
     }
 
     deinit { stop() }
+}
+
+/// Where a test's volumes live: a plain directory (Cairn's own accounting) or a small ext4
+/// filesystem with project quotas (`mkfs.ext4 -O project,quota`, loop-mounted `prjquota`), where
+/// the kernel enforces each volume's capacity.
+enum CapacityMode: String, CaseIterable, Sendable, CustomStringConvertible {
+    case daemon
+    case projectQuota
+
+    var description: String { rawValue }
+
+    /// ENOSPC from Cairn; the kernel's quota answers EDQUOT.
+    func isNoSpace(_ e: Int32) -> Bool {
+        self == .daemon ? e == ENOSPC : (e == ENOSPC || e == EDQUOT)
+    }
+}
+
+/// A loop-mounted ext4 image with project quotas, mounted nodev,nosuid (so device nodes made in it
+/// are inert). `root` is a directory on it for one test; `stop()` unmounts and removes everything.
+final class QuotaFilesystem: @unchecked Sendable {
+    let dir: String
+    let image: String
+    let mountPoint: String
+
+    init(sizeMiB: Int = 512) throws {
+        dir = try makeTempDir("prjquota")
+        image = dir + "/image"
+        mountPoint = dir + "/fs"
+        mkdir(mountPoint, 0o755)
+        let steps: [[String]] = [
+            ["truncate", "-s", "\(sizeMiB)M", image],
+            ["mkfs.ext4", "-q", "-F", "-O", "project,quota", "-E", "lazy_itable_init=0,lazy_journal_init=0", image],
+            ["mount", "-o", "loop,prjquota,nodev,nosuid", image, mountPoint],
+        ]
+        for step in steps {
+            let r = try run(step)
+            if r.status != 0 {
+                umount2(mountPoint, Int32(MNT_DETACH))
+                removeTree(dir)
+                throw CaseFailure(description: "\(step.joined(separator: " ")) exited \(r.status): \(r.output)")
+            }
+        }
+        chmod(mountPoint, 0o755)
+    }
+
+    /// A fresh directory on the filesystem, for a HarnessMount root.
+    func root(_ label: String) throws -> String {
+        var template = Array("\(mountPoint)/\(label)-XXXXXX".utf8CString)
+        guard let p = mkdtemp(&template) else { throw CaseFailure(description: "mkdtemp on the quota filesystem failed") }
+        let path = String(cString: p)
+        chmod(path, 0o755)
+        return path
+    }
+
+    func stop() {
+        umount2(mountPoint, Int32(MNT_DETACH))
+        removeTree(dir)
+    }
+
+    deinit { stop() }
+}
+
+/// A root directory for a HarnessMount in `mode` (nil filesystem for the daemon mode), and what
+/// removes it afterwards.
+func modeRoot(_ mode: CapacityMode, _ label: String) throws -> (root: String?, quota: QuotaFilesystem?) {
+    switch mode {
+    case .daemon: return (nil, nil)
+    case .projectQuota:
+        let q = try QuotaFilesystem()
+        return (try q.root(label), q)
+    }
 }
