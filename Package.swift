@@ -40,7 +40,7 @@ let package = Package(
         ], exclude: ["README.md"]),
         // Node agent: mounts pod volumes, cleans stale mounts, `cairn exec`.
         .target(name: "CairnNode", dependencies: [
-            "CairnFS", .product(name: "Logging", package: "swift-log"),
+            "CairnFS", "CFuseKernel", .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"]),
         // The daemon: HTTP API on the socket, controller loop, node agent wiring.

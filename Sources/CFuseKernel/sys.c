@@ -113,6 +113,113 @@ int cairn_project_quota_state(int fd) {
     return r == 0 ? (int)st.flags : -errno;
 }
 
+// MARK: btrfs
+
+#define CAIRN_BTRFS_IOC_SUBVOL_CREATE 0x5000940eUL
+#define CAIRN_BTRFS_IOC_TREE_SEARCH 0xd0009411UL
+#define CAIRN_BTRFS_IOC_INO_LOOKUP 0xd0009412UL
+#define CAIRN_BTRFS_IOC_QGROUP_LIMIT 0x8030942bUL
+#define CAIRN_BTRFS_QUOTA_TREE_OBJECTID 8
+#define CAIRN_BTRFS_QGROUP_STATUS_KEY 240
+#define CAIRN_BTRFS_QGROUP_INFO_KEY 242
+#define CAIRN_BTRFS_QGROUP_LIMIT_MAX_RFER 1
+
+struct cairn_btrfs_vol_args { int64_t fd; char name[4088]; };
+struct cairn_btrfs_ino_lookup_args { uint64_t treeid; uint64_t objectid; char name[4080]; };
+struct cairn_btrfs_qgroup_limit { uint64_t flags, max_rfer, max_excl, rsv_rfer, rsv_excl; };
+struct cairn_btrfs_qgroup_limit_args { uint64_t qgroupid; struct cairn_btrfs_qgroup_limit lim; };
+struct cairn_btrfs_search_key {
+    uint64_t tree_id, min_objectid, max_objectid, min_offset, max_offset, min_transid, max_transid;
+    uint32_t min_type, max_type, nr_items, unused;
+    uint64_t unused1, unused2, unused3, unused4;
+};
+struct cairn_btrfs_search_header { uint64_t transid, objectid, offset; uint32_t type, len; };
+struct cairn_btrfs_search_args { struct cairn_btrfs_search_key key; char buf[4096 - sizeof(struct cairn_btrfs_search_key)]; };
+
+_Static_assert(sizeof(struct cairn_btrfs_vol_args) == 4096, "btrfs_ioctl_vol_args");
+_Static_assert(sizeof(struct cairn_btrfs_ino_lookup_args) == 4096, "btrfs_ioctl_ino_lookup_args");
+_Static_assert(sizeof(struct cairn_btrfs_qgroup_limit_args) == 48, "btrfs_ioctl_qgroup_limit_args");
+_Static_assert(sizeof(struct cairn_btrfs_search_key) == 104, "btrfs_ioctl_search_key");
+_Static_assert(sizeof(struct cairn_btrfs_search_args) == 4096, "btrfs_ioctl_search_args");
+
+int cairn_btrfs_subvolume_create(int dirfd, const char *name) {
+    struct cairn_btrfs_vol_args args;
+    memset(&args, 0, sizeof args);
+    size_t n = strlen(name);
+    if (n >= sizeof args.name) return -ENAMETOOLONG;
+    memcpy(args.name, name, n);
+    return ioctl(dirfd, CAIRN_BTRFS_IOC_SUBVOL_CREATE, &args) == 0 ? 0 : -errno;
+}
+
+int cairn_set_nocow(int fd) {
+    long flags = 0;
+    if (ioctl(fd, 0x80086601UL /* FS_IOC_GETFLAGS */, &flags) != 0) return -errno;
+    flags |= 0x00800000L; /* FS_NOCOW_FL */
+    return ioctl(fd, 0x40086602UL /* FS_IOC_SETFLAGS */, &flags) == 0 ? 0 : -errno;
+}
+
+int cairn_btrfs_subvolume_id(int fd, uint64_t *id) {
+    struct cairn_btrfs_ino_lookup_args args;
+    memset(&args, 0, sizeof args);
+    args.objectid = CAIRN_BTRFS_FIRST_FREE_OBJECTID;
+    if (ioctl(fd, CAIRN_BTRFS_IOC_INO_LOOKUP, &args) != 0) return -errno;
+    *id = args.treeid;
+    return 0;
+}
+
+/// One item of the quota tree: (objectid 0, type, offset). Returns the item's length (copied into
+/// `out`, at most `cap` bytes), 0 if there is no such item, or -errno (ENOENT: no quota tree).
+static int quota_item(int fd, uint32_t type, uint64_t offset, void *out, size_t cap) {
+    struct cairn_btrfs_search_args args;
+    memset(&args, 0, sizeof args);
+    args.key.tree_id = CAIRN_BTRFS_QUOTA_TREE_OBJECTID;
+    args.key.min_objectid = 0;
+    args.key.max_objectid = 0;
+    args.key.min_type = type;
+    args.key.max_type = type;
+    args.key.min_offset = offset;
+    args.key.max_offset = offset;
+    args.key.max_transid = UINT64_MAX;
+    args.key.nr_items = 1;
+    if (ioctl(fd, CAIRN_BTRFS_IOC_TREE_SEARCH, &args) != 0) return -errno;
+    if (args.key.nr_items < 1) return 0;
+    struct cairn_btrfs_search_header header;
+    memcpy(&header, args.buf, sizeof header);
+    if (header.type != type || header.offset != offset) return 0;
+    size_t len = header.len < cap ? header.len : cap;
+    memcpy(out, args.buf + sizeof header, len);
+    return (int)len;
+}
+
+int cairn_btrfs_quota_enabled(int fd) {
+    uint64_t status[4];  // version, generation, flags, rescan
+    memset(status, 0, sizeof status);
+    int r = quota_item(fd, CAIRN_BTRFS_QGROUP_STATUS_KEY, 0, status, sizeof status);
+    if (r == -ENOENT) return 0;
+    if (r < 0) return r;
+    if (r < 24) return 0;
+    return (status[2] & 1) ? 1 : 0;  // BTRFS_QGROUP_STATUS_FLAG_ON
+}
+
+int cairn_btrfs_qgroup_limit(int fd, uint64_t max_referenced) {
+    struct cairn_btrfs_qgroup_limit_args args;
+    memset(&args, 0, sizeof args);
+    args.qgroupid = 0;  // the subvolume of fd
+    args.lim.flags = CAIRN_BTRFS_QGROUP_LIMIT_MAX_RFER;
+    args.lim.max_rfer = max_referenced;
+    return ioctl(fd, CAIRN_BTRFS_IOC_QGROUP_LIMIT, &args) == 0 ? 0 : -errno;
+}
+
+int cairn_btrfs_qgroup_referenced(int fd, uint64_t id, uint64_t *referenced) {
+    uint64_t info[5];  // generation, rfer, rfer_cmpr, excl, excl_cmpr
+    memset(info, 0, sizeof info);
+    int r = quota_item(fd, CAIRN_BTRFS_QGROUP_INFO_KEY, id, info, sizeof info);
+    if (r < 0) return r;
+    if (r < 16) return -ENOENT;
+    *referenced = info[1];
+    return 0;
+}
+
 // MARK: descriptors over Unix sockets
 
 ssize_t cairn_send_fds(int sock, const void *data, size_t len, const int *fds, int nfds) {

@@ -189,6 +189,8 @@ struct Dispatcher {
             let a = try need(req.arg(cfk_fsync_in.self))
             let fd = try fs.files.fd(a.fh)
             _ = try sys { a.fsync_flags & UInt32(CFK_FSYNC_FDATASYNC) != 0 ? fdatasync(fd) : fsync(fd) }
+            // Passthrough writes reach the daemon's accounting here and at release.
+            if let entry = fs.files.entry(a.fh), entry.mode == .passthrough { entry.inode.reconcile(statFD: fd) }
             reply.send(unique)
 
         case CFK_FLUSH:

@@ -133,7 +133,7 @@ final class Inode: @unchecked Sendable {
     /// adds the change to the volume's usage. Idempotent; safe to call from any thread. Volumes
     /// with project quotas take usage from the kernel's quota and skip this.
     func reconcile(statFD: Int32? = nil) {
-        guard !volume.kernelQuota, fd >= 0 else { return }
+        guard !volume.kernelCounts, fd >= 0 else { return }
         accounting.withLock { a in
             var st = Glibc.stat()
             let r = statFD.map { fstat($0, &st) } ?? fstatat(fd, "", &st, Int32(CAIRN_AT_EMPTY_PATH))
@@ -159,7 +159,7 @@ final class Inode: @unchecked Sendable {
             a.excluded = a.bytes
             record.excludedBytes = a.bytes
             record.flags |= InodeRecord.orphanFlag
-            if !volume.kernelQuota { volume.account(-a.bytes) }
+            volume.account(-a.bytes)
         }
     }
 }

@@ -288,9 +288,8 @@ public final class NodeFileSystem: @unchecked Sendable {
             close(rootFD)
             return nil
         }
-        let enforcement: CapacityEnforcement = r.projectQuota ? .projectQuota(projectID: r.projectID) : .daemon
         return Volume(id: r.id, backingPath: path, readOnly: r.readOnly, serial: r.serial, slot: slot, record: r,
-                      rootFD: rootFD, dataFD: dataFD, enforcement: enforcement)
+                      rootFD: rootFD, dataFD: dataFD, enforcement: r.enforcement)
     }
 
     /// The inode's O_PATH descriptor from its file handle, checked to be the same inode.
@@ -437,14 +436,14 @@ public final class NodeFileSystem: @unchecked Sendable {
         !id.isEmpty && id.utf8.count <= 255 && id != "." && id != ".." && !id.contains("/") && !id.utf8.contains(0)
     }
 
-    /// Whether volumes whose backing directory is at `path` get project quotas.
-    public static func projectQuotaSupport(path: String) -> ProjectQuotaSupport {
+    /// Whether the kernel can enforce the capacity of volumes under the data root `path`, and how.
+    public static func kernelQuotaSupport(path: String) -> KernelQuotaSupport {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
-            return ProjectQuotaSupport(available: false, detail: "\(path) cannot be opened: \(errnoText(cairn_errno()))")
+            return KernelQuotaSupport(mechanism: nil, detail: "\(path) cannot be opened: \(errnoText(cairn_errno()))")
         }
         defer { close(fd) }
-        return ProjectQuota.support(fd: fd)
+        return KernelQuota.support(fd: fd)
     }
 
     /// Makes the volume appear at `<mountPoint>/<id>`: with project quotas where the backing
@@ -479,19 +478,32 @@ public final class NodeFileSystem: @unchecked Sendable {
         }
         var enforcement = CapacityEnforcement.daemon
         var totals = UsageScanner.Totals()
-        if tuning.projectQuotas && ProjectQuota.support(fd: dataFD).available {
+        let kernel = tuning.projectQuotas ? KernelQuota.support(fd: dataFD).mechanism : nil
+        switch kernel {
+        case .projectQuota:
             let taken = Set(fs.registry.withLock { r in r.volumes.values.compactMap { v -> UInt32? in
                 if case .projectQuota(let id) = v.volume.enforcement { return id }
                 return nil
             } })
             do {
-                let id = try ProjectQuota.assign(dirFD: dataFD, volumeID: spec.id, taken: taken)
-                try ProjectQuota.setLimit(fd: dataFD, id: id, bytes: spec.capacityBytes)
+                let id = try KernelQuota.assign(dirFD: dataFD, volumeID: spec.id, taken: taken)
+                try KernelQuota.setLimit(fd: dataFD, id: id, bytes: spec.capacityBytes)
                 enforcement = .projectQuota(projectID: id)
             } catch {
                 throw fail(.quotaFailed(id: spec.id, path: spec.backingPath, errno: error.code))
             }
-        } else {
+        case .btrfsQgroup:
+            // A volume directory made before qgroups were on is a plain directory: daemon accounting.
+            if let subvolume = KernelQuota.btrfsSubvolume(fd: dataFD) {
+                do { try KernelQuota.setBtrfsLimit(fd: dataFD, bytes: spec.capacityBytes) } catch {
+                    throw fail(.quotaFailed(id: spec.id, path: spec.backingPath, errno: error.code))
+                }
+                enforcement = .btrfsQgroup(subvolumeID: subvolume)
+            }
+        case nil:
+            break
+        }
+        if !enforcement.countsFiles {
             do { totals = try UsageScanner.scan(rootFD: rootFD) } catch {
                 throw fail(.scanFailed(id: spec.id, path: spec.backingPath, errno: error.code))
             }
@@ -519,13 +531,7 @@ public final class NodeFileSystem: @unchecked Sendable {
             record.backingPath = spec.backingPath
             record.readOnly = spec.readOnly
             record.serial = serial
-            if case .projectQuota(let id) = enforcement {
-                record.projectQuota = true
-                record.projectID = id
-            } else {
-                record.projectQuota = false
-                record.projectID = 0
-            }
+            record.enforcement = enforcement
             cairn_atomic_store64(record.capacity, spec.capacityBytes)
             cairn_atomic_store64(record.used, totals.bytes)
             cairn_atomic_store64(record.charged, totals.bytes)
@@ -599,10 +605,14 @@ public final class NodeFileSystem: @unchecked Sendable {
     public func setCapacity(volumeID: String, bytes: Int64) throws {
         guard bytes > 0 else { throw FileSystemError.invalidCapacity(id: volumeID, bytes: bytes) }
         guard let (volume, _) = fs?.volume(named: volumeID) else { throw FileSystemError.unknownVolume(id: volumeID) }
-        if case .projectQuota(let id) = volume.enforcement {
-            do { try ProjectQuota.setLimit(fd: volume.dataFD, id: id, bytes: bytes) } catch {
-                throw FileSystemError.quotaFailed(id: volumeID, path: volume.backingPath, errno: error.code)
+        do {
+            switch volume.enforcement {
+            case .projectQuota(let id): try KernelQuota.setLimit(fd: volume.dataFD, id: id, bytes: bytes)
+            case .btrfsQgroup: try KernelQuota.setBtrfsLimit(fd: volume.dataFD, bytes: bytes)
+            case .daemon: break
             }
+        } catch {
+            throw FileSystemError.quotaFailed(id: volumeID, path: volume.backingPath, errno: error.code)
         }
         volume.setCapacity(bytes)
         logger.info("cairnfs volume capacity set", metadata: ["volume": "\(volumeID)", "capacity": "\(bytes)"])

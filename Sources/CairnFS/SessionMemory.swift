@@ -130,7 +130,25 @@ struct VolumeRecord {
         nonmutating set { cairn_atomic_store32(p.assumingMemoryBound(to: Int32.self), newValue) }
     }
     var readOnly: Bool { get { p.load(fromByteOffset: 4, as: UInt8.self) != 0 } nonmutating set { p.storeBytes(of: newValue ? 1 : 0, toByteOffset: 4, as: UInt8.self) } }
-    var projectQuota: Bool { get { p.load(fromByteOffset: 5, as: UInt8.self) != 0 } nonmutating set { p.storeBytes(of: newValue ? 1 : 0, toByteOffset: 5, as: UInt8.self) } }
+    /// 0 daemon, 1 project quota (`projectID`), 2 btrfs qgroup (`subvolumeID`).
+    var enforcementKind: UInt8 { get { p.load(fromByteOffset: 5, as: UInt8.self) } nonmutating set { p.storeBytes(of: newValue, toByteOffset: 5, as: UInt8.self) } }
+    var subvolumeID: UInt64 { get { p.load(fromByteOffset: 4416, as: UInt64.self) } nonmutating set { p.storeBytes(of: newValue, toByteOffset: 4416, as: UInt64.self) } }
+    var enforcement: CapacityEnforcement {
+        get {
+            switch enforcementKind {
+            case 1: return .projectQuota(projectID: projectID)
+            case 2: return .btrfsQgroup(subvolumeID: subvolumeID)
+            default: return .daemon
+            }
+        }
+        nonmutating set {
+            switch newValue {
+            case .projectQuota(let id): enforcementKind = 1; projectID = id; subvolumeID = 0
+            case .btrfsQgroup(let id): enforcementKind = 2; projectID = 0; subvolumeID = id
+            case .daemon: enforcementKind = 0; projectID = 0; subvolumeID = 0
+            }
+        }
+    }
     var serial: UInt32 { get { p.load(fromByteOffset: 8, as: UInt32.self) } nonmutating set { p.storeBytes(of: newValue, toByteOffset: 8, as: UInt32.self) } }
     var projectID: UInt32 { get { p.load(fromByteOffset: 12, as: UInt32.self) } nonmutating set { p.storeBytes(of: newValue, toByteOffset: 12, as: UInt32.self) } }
     var capacity: UnsafeMutablePointer<Int64> { (p + 16).assumingMemoryBound(to: Int64.self) }

@@ -36,14 +36,30 @@ public enum CapacityEnforcement: Sendable, Equatable, CustomStringConvertible {
     /// The backing filesystem's project quota (its own project id, hard limit = capacity): the
     /// kernel refuses the write itself, so every open can be passthrough.
     case projectQuota(projectID: UInt32)
+    /// A btrfs subvolume whose qgroup limits the bytes it references (data and metadata): the
+    /// kernel refuses the write too.
+    case btrfsQgroup(subvolumeID: UInt64)
     /// Cairn's own accounting on the daemon path (reservations before, fstat after each call).
     case daemon
 
     public var description: String {
         switch self {
         case .projectQuota(let id): return "project quota \(id)"
+        case .btrfsQgroup(let id): return "btrfs qgroup 0/\(id)"
         case .daemon: return "daemon accounting"
         }
+    }
+
+    /// The kernel refuses writes past the capacity.
+    public var isKernel: Bool {
+        if case .daemon = self { return false }
+        return true
+    }
+
+    /// The kernel also counts the volume's inodes (project quotas do; qgroups count bytes only).
+    var countsFiles: Bool {
+        if case .projectQuota = self { return true }
+        return false
     }
 }
 
@@ -101,7 +117,12 @@ final class Volume: @unchecked Sendable {
         if dataFD >= 0 { close(dataFD) }
     }
 
-    var kernelQuota: Bool {
+    /// The kernel refuses writes past the capacity: no reservations needed.
+    var kernelQuota: Bool { enforcement.isKernel }
+    /// The kernel's count is the usage (project quotas: exactly du's). btrfs qgroups count
+    /// metadata too and only at transaction commit, so there Cairn keeps du's figure itself:
+    /// reconciled after daemon calls, and after fsync and close of passthrough writers.
+    var kernelCounts: Bool {
         if case .projectQuota = enforcement { return true }
         return false
     }
@@ -116,13 +137,17 @@ final class Volume: @unchecked Sendable {
 
     /// (allocated bytes, inodes) now.
     var usedAndFiles: (Int64, Int64) {
-        if case .projectQuota(let project) = enforcement {
+        let files = max(0, cairn_atomic_load64(record.files))
+        switch enforcement {
+        case .projectQuota(let project):
             var q = cairn_dqblk()
             if cairn_project_quota_get(dataFD, project, &q) == 0 {
                 return (Int64(q.dqb_curspace), Int64(q.dqb_curinodes))
             }
+        case .btrfsQgroup, .daemon:
+            break
         }
-        return (max(0, cairn_atomic_load64(record.used)), max(0, cairn_atomic_load64(record.files)))
+        return (max(0, cairn_atomic_load64(record.used)), files)
     }
 
     var usage: VolumeUsage {
@@ -148,18 +173,18 @@ final class Volume: @unchecked Sendable {
 
     /// Adds an observed change of allocated bytes.
     func account(_ delta: Int64) {
-        guard delta != 0, !kernelQuota else { return }
+        guard delta != 0, !kernelCounts else { return }
         _ = cairn_atomic_add64(record.used, delta)
         _ = cairn_atomic_add64(record.charged, delta)
     }
 
     func addFiles(_ n: Int64) {
-        if !kernelQuota { _ = cairn_atomic_add64(record.files, n) }
+        if !enforcement.countsFiles { _ = cairn_atomic_add64(record.files, n) }
     }
 
     /// Bytes still free for new allocations (capacity minus used and reserved).
     var available: Int64 {
-        if kernelQuota { return max(0, capacity - usedAndFiles.0) }
+        if kernelCounts { return max(0, capacity - usedAndFiles.0) }
         return max(0, capacity - cairn_atomic_load64(record.charged))
     }
 

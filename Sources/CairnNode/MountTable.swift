@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CFuseKernel
 import Logging
 
 /// One line of /proc/self/mountinfo.
@@ -142,6 +143,26 @@ public enum MountTable {
                 throw error
             }
         }
+    }
+
+    /// Makes device nodes and set-user-ID files under `path` inert on the host: unless it is on a
+    /// nodev,nosuid mount already, `path` is bind-mounted onto itself and remounted nodev,nosuid
+    /// (its other flags kept). The node filesystem then creates device nodes pods ask for instead of
+    /// refusing them: the copy in the pod's mount (nodev) and the backing one both open nothing.
+    /// Returns whether it mounted (false: already inert).
+    @discardableResult
+    public static func makeInert(_ path: String) throws -> Bool {
+        var sv = statvfs()
+        guard statvfs(path, &sv) == 0 else { throw Sys.error("statvfs", path) }
+        if sv.f_flag & UInt(CAIRN_ST_NODEV) != 0 && sv.f_flag & UInt(CAIRN_ST_NOSUID) != 0 { return false }
+        guard mount(path, path, nil, UInt(MS_BIND), nil) == 0 else { throw Sys.error("mount --bind", path) }
+        let flags = UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_NODEV) | UInt(MS_NOSUID) | Sys.preservedMountFlags(path)
+        guard mount(nil, path, nil, flags, nil) == 0 else {
+            let e = Sys.error("mount -o remount,bind,nodev,nosuid", path)
+            umount2(path, Sys.MNT_DETACH)
+            throw e
+        }
+        return true
     }
 
     static func remountBind(_ target: String, readOnly: Bool) throws(NodeError) {

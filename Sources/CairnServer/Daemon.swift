@@ -1,6 +1,7 @@
 import CairnControl
 import CairnCore
 import CairnManifest
+import CairnFS
 import CairnStore
 import Foundation
 import Hummingbird
@@ -50,8 +51,12 @@ public enum Daemon {
         let store = try Store(path: "\(config.stateDir)/cairn.db")
         let agent = LocalNodeAgent(stateDir: config.stateDir, nodes: config.nodes, logger: logger)
         try agent.start(stateDir: config.stateDir)
+        // SIGHUP: exit like SIGTERM, but leave every volume mounted and hand each node's FUSE
+        // connection to its descriptor holder, so the next `cairn serve` takes them over and pods see
+        // a pause instead of errors (a restart or upgrade).
+        let handOver = HandOverSignal()
         defer {
-            agent.shutdown()
+            agent.shutdown(handOver: handOver.requested)
             unlink(config.socketPath)
         }
 
@@ -71,6 +76,7 @@ public enum Daemon {
         }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        handOver.install { Task { await group.triggerGracefulShutdown() } }
         logger.notice("cairn serve: state \(config.stateDir), socket \(config.socketPath), nodes \(config.nodes.map(\.name).joined(separator: ","))")
         try await group.run()
         logger.notice("cairn serve: shutting down")
@@ -95,9 +101,15 @@ public enum Daemon {
         }
     }
 
+    /// Label naming who enforces volume capacities on the node: "project-quota" or "btrfs-qgroup"
+    /// (the kernel, at every write) or "daemon" (Cairn's own accounting).
+    static let capacityEnforcementLabel = "cairn.io/capacity-enforcement"
+
     static func nodeObject(_ config: LocalNodeAgent.NodeConfig, capacity override: Quantity?) -> Node {
+        let quota = NodeFileSystem.kernelQuotaSupport(path: config.dataRoot)
         var node = Node(metadata: ObjectMeta(name: config.name, labels: [
             Node.hostnameLabel: config.name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+            capacityEnforcementLabel: quota.mechanism?.rawValue ?? "daemon",
         ], annotations: [Node.dataRootAnnotation: config.dataRoot]))
         var st = statvfs()
         var size: Int64 = 0
@@ -106,8 +118,15 @@ public enum Daemon {
         var status = NodeStatus()
         status.capacity = [Node.storageResource: cap]
         status.allocatable = [Node.storageResource: cap]
-        status.conditions = [NodeCondition(type: "Ready", status: "True", reason: "KubeletReady",
-                                           message: "cairn node agent is serving volumes")]
+        status.conditions = [
+            NodeCondition(type: "Ready", status: "True", reason: "KubeletReady",
+                          message: "cairn node agent is serving volumes"),
+            NodeCondition(type: "KernelEnforcedCapacity", status: quota.available ? "True" : "False",
+                          reason: quota.mechanism.map { $0 == .projectQuota ? "ProjectQuota" : "BtrfsQgroup" } ?? "NoKernelQuota",
+                          message: quota.available
+                              ? "\(quota.detail): the kernel refuses writes past each volume's capacity; every open is passthrough"
+                              : "\(quota.detail); Cairn enforces capacities itself, reads go through passthrough"),
+        ]
         node.status = status
         return node
     }
@@ -149,6 +168,26 @@ struct ControllerService: ServiceLifecycle.Service {
             task.cancel()
         }
         task.cancel()
+    }
+}
+
+/// SIGHUP asks the daemon to exit handing its mounts over (see Daemon.run).
+final class HandOverSignal: @unchecked Sendable {
+    private let flag = NSLock()
+    private var set = false
+    private var source: DispatchSourceSignal?
+
+    var requested: Bool { flag.withLock { set } }
+
+    func install(_ trigger: @escaping @Sendable () -> Void) {
+        signal(SIGHUP, SIG_IGN)
+        let s = DispatchSource.makeSignalSource(signal: SIGHUP)
+        s.setEventHandler { [self] in
+            flag.withLock { set = true }
+            trigger()
+        }
+        s.resume()
+        source = s
     }
 }
 

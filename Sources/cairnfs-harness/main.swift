@@ -157,6 +157,7 @@ func handle(_ line: String) -> String {
             case nil: return "error unknown volume \(words[1])"
             case .daemon: return "enforcement \(words[1]) daemon"
             case .projectQuota(let id): return "enforcement \(words[1]) project \(id)"
+            case .btrfsQgroup(let id): return "enforcement \(words[1]) btrfs-qgroup \(id)"
             }
         case ("takeover", 1):
             guard let t = fileSystem.takeover else { return "takeover none" }

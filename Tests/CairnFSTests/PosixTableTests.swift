@@ -307,12 +307,16 @@ let posixCases: [PosixCase] = [
         try runTable(in: dir, label: "plain")
     }
 
-    @Test func cairnVolume() throws {
-        let mount = try HarnessMount(volumes: [(id: "pvc-posix", capacity: 1 << 30, readOnly: false)])
-        defer { mount.stop() }
+    @Test(arguments: CapacityMode.allCases)
+    func cairnVolume(mode: CapacityMode) throws {
+        let (root, quota) = try modeRoot(mode, "posix")
+        defer { quota?.stop() }
+        let mount = try HarnessMount(volumes: [(id: "pvc-posix", capacity: 1 << 30, readOnly: false)], root: root)
+        defer { mount.stop(removeRoot: true) }
+        try mount.expectEnforcement("pvc-posix", mode)
         chmod(mount.backing("pvc-posix"), 0o755)
         #expect(HarnessMount.isMounted(mount.mountPoint), "not mounted")
-        try runTable(in: mount.volume("pvc-posix"), label: "cairn")
+        try runTable(in: mount.volume("pvc-posix"), label: "cairn (\(mode))")
     }
 
     func runTable(in base: String, label: String) throws {

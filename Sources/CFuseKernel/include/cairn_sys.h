@@ -50,6 +50,9 @@ static inline ssize_t cairn_copy_file_range(int fd_in, off_t *off_in, int fd_out
                                             size_t len, unsigned int flags) {
     return (ssize_t)syscall(SYS_copy_file_range, fd_in, off_in, fd_out, off_out, len, flags);
 }
+static inline long cairn_getdents64(int fd, void *buf, size_t len) {
+    return syscall(SYS_getdents64, fd, buf, len);
+}
 static inline int cairn_memfd_create(const char *name, unsigned int flags) {
     return (int)syscall(SYS_memfd_create, name, flags);
 }
@@ -137,6 +140,27 @@ int cairn_project_quota_get(int fd, uint32_t id, struct cairn_dqblk *out);
 int cairn_project_quota_set(int fd, uint32_t id, const struct cairn_dqblk *in);
 /// The FS_QUOTA_* flags of project quotas (accounting, enforcement), or -errno.
 int cairn_project_quota_state(int fd);
+
+// MARK: btrfs subvolume quotas (qgroups)
+// Where ext4/XFS project quotas are not available (a kernel without CONFIG_QFMT_V2 or
+// CONFIG_XFS_QUOTA), btrfs qgroups limit a subvolume: each volume is a subvolume with a limit on
+// the bytes it references.
+
+static const long CAIRN_BTRFS_SUPER_MAGIC = 0x9123683EL;
+enum { CAIRN_BTRFS_FIRST_FREE_OBJECTID = 256 };
+/// BTRFS_IOC_SUBVOL_CREATE on the parent directory `dirfd` (open, not O_PATH).
+int cairn_btrfs_subvolume_create(int dirfd, const char *name);
+/// chattr +C on a directory: files created in it are NOCOW (overwrites stay in place, as on ext4,
+/// so a full volume still accepts them).
+int cairn_set_nocow(int fd);
+/// The id of the subvolume `fd` is in (BTRFS_IOC_INO_LOOKUP), or -errno.
+int cairn_btrfs_subvolume_id(int fd, uint64_t *id);
+/// Whether qgroups are on for the filesystem of `fd`: 1 on, 0 off, -errno.
+int cairn_btrfs_quota_enabled(int fd);
+/// Limit on the bytes the subvolume of `fd` references (0: no limit).
+int cairn_btrfs_qgroup_limit(int fd, uint64_t max_referenced);
+/// Bytes referenced by subvolume `id` (as of the last transaction commit), or -errno.
+int cairn_btrfs_qgroup_referenced(int fd, uint64_t id, uint64_t *referenced);
 
 // MARK: descriptors over Unix sockets
 

@@ -1,48 +1,82 @@
 import CFuseKernel
 import Glibc
 
-/// Whether a directory's filesystem can enforce per-volume project quotas (ext4 made with
-/// `-O project,quota` and mounted `prjquota`, or XFS mounted `prjquota`), and why not.
-public struct ProjectQuotaSupport: Sendable, Equatable, CustomStringConvertible {
-    public var available: Bool
-    /// What was found: "ext4 project quotas enforced", or the reason they cannot be used.
+/// Whether a data root's filesystem can enforce each volume's capacity in the kernel, how, and
+/// if not, why not.
+public struct KernelQuotaSupport: Sendable, Equatable, CustomStringConvertible {
+    public enum Mechanism: String, Sendable, Equatable {
+        /// ext4 made with `-O project,quota` and mounted `prjquota`, or XFS mounted `prjquota`:
+        /// each volume directory its own project id with a hard block limit.
+        case projectQuota = "project-quota"
+        /// btrfs with qgroups on: each volume a subvolume with a limit on the bytes it references.
+        case btrfsQgroup = "btrfs-qgroup"
+    }
+
+    public var mechanism: Mechanism?
+    /// What was found ("ext4 project quotas enforced"), or why there is nothing the kernel enforces.
     public var detail: String
 
-    public init(available: Bool, detail: String) {
-        self.available = available
+    public var available: Bool { mechanism != nil }
+
+    public init(mechanism: Mechanism?, detail: String) {
+        self.mechanism = mechanism
         self.detail = detail
     }
 
     public var description: String { detail }
 }
 
-/// Project quotas of the backing filesystem: each volume directory gets its own project id
-/// (inherited by everything created in it, FS_XFLAG_PROJINHERIT) and a hard block limit equal to
-/// its capacity, so the kernel refuses a write that would pass it (EDQUOT) and counts usage exactly.
-enum ProjectQuota {
+/// Kernel-enforced capacity on the backing filesystem. With project quotas each volume
+/// directory gets its own project id (inherited by everything created in it,
+/// FS_XFLAG_PROJINHERIT) and a hard block limit equal to its capacity; with btrfs qgroups the
+/// volume is a subvolume whose qgroup limits the bytes it references. Either way the kernel
+/// refuses a write that would pass the capacity (EDQUOT) whoever makes it, so every open of such
+/// a volume can be passthrough, and usage comes from the kernel's count.
+enum KernelQuota {
     /// Looks at the filesystem of the open directory `fd` (not O_PATH).
-    static func support(fd: Int32) -> ProjectQuotaSupport {
+    static func support(fd: Int32) -> KernelQuotaSupport {
+        let magic = cairn_fs_type(fd)
+        if magic == CAIRN_BTRFS_SUPER_MAGIC {
+            let on = cairn_btrfs_quota_enabled(fd)
+            if on == 1 { return KernelQuotaSupport(mechanism: .btrfsQgroup, detail: "btrfs qgroups enabled") }
+            return KernelQuotaSupport(mechanism: nil, detail: on < 0
+                ? "btrfs qgroups cannot be read (\(errnoText(-on)))"
+                : "btrfs without qgroups; run `btrfs quota enable` on the data root's filesystem")
+        }
         var attr = cairn_fsxattr()
         let got = cairn_get_fsxattr(fd, &attr)
         if got != 0 {
-            return ProjectQuotaSupport(available: false, detail: "the filesystem has no project ids (FS_IOC_FSGETXATTR: \(errnoText(-got)))")
+            return KernelQuotaSupport(mechanism: nil, detail: "the filesystem has no project ids (FS_IOC_FSGETXATTR: \(errnoText(-got)))")
         }
         let state = cairn_project_quota_state(fd)
+        let type = magic >= 0 ? fsName(Int(magic)) : "filesystem"
         if state < 0 {
-            return ProjectQuotaSupport(available: false, detail: "project quotas are off on this filesystem (\(errnoText(-state))); ext4 needs mkfs/tune2fs -O project,quota and the prjquota mount option")
+            return KernelQuotaSupport(mechanism: nil, detail: "\(type) without project quotas (\(errnoText(-state))); ext4 needs mkfs/tune2fs -O project,quota, the prjquota mount option and a kernel with CONFIG_QFMT_V2, XFS the prjquota mount option and CONFIG_XFS_QUOTA")
         }
         if state & Int32(CAIRN_FS_QUOTA_PDQ_ACCT) == 0 || state & Int32(CAIRN_FS_QUOTA_PDQ_ENFD) == 0 {
-            return ProjectQuotaSupport(available: false, detail: "project quotas are accounted but not enforced; mount with prjquota")
+            return KernelQuotaSupport(mechanism: nil, detail: "\(type) project quotas are accounted but not enforced; mount with prjquota")
         }
-        let magic = cairn_fs_type(fd)
-        let type = magic >= 0 ? fsName(Int(magic)) : "filesystem"
-        return ProjectQuotaSupport(available: true, detail: "\(type) project quotas enforced")
+        return KernelQuotaSupport(mechanism: .projectQuota, detail: "\(type) project quotas enforced")
+    }
+
+    /// The btrfs subvolume id of the directory `fd` if it is a subvolume's root (inode 256).
+    static func btrfsSubvolume(fd: Int32) -> UInt64? {
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_ino == ino_t(CAIRN_BTRFS_FIRST_FREE_OBJECTID) else { return nil }
+        var id: UInt64 = 0
+        return cairn_btrfs_subvolume_id(fd, &id) == 0 ? id : nil
+    }
+
+    static func setBtrfsLimit(fd: Int32, bytes: Int64) throws(Errno) {
+        let r = cairn_btrfs_qgroup_limit(fd, UInt64(max(1, bytes)))
+        if r != 0 { throw Errno(-r) }
     }
 
     static func fsName(_ magic: Int) -> String {
         switch UInt32(truncatingIfNeeded: magic) {
         case 0xEF53: return "ext4"
         case 0x5846_5342: return "xfs"
+        case 0x9123_683E: return "btrfs"
         default: return "filesystem 0x\(String(magic, radix: 16))"
         }
     }
