@@ -3,7 +3,9 @@
 # invocation: data rows with fio, metadata rows with tools/bench-meta.c (a C loop, so the figure is
 # the filesystem's, not the tool's). Two data roots:
 #   plain: a directory on the root disk's ext4 (Cairn enforces capacity itself)    native, bindfs, cairn
-#   pq:    a loop-mounted ext4 image with project quotas (the kernel enforces it)   native-pq, cairn-pq
+#   kq:    a loop-mounted image whose kernel enforces each volume's capacity       native-kq, cairn-kq
+#          (ext4 with project quotas where the kernel can mount it, CONFIG_QFMT_V2; else btrfs
+#          with qgroups, the volume a NOCOW subvolume with a limit, the native target the same)
 #
 #   sudo tools/bench-fs.sh            # builds cairnfs-harness (release) in the package dir
 #
@@ -13,11 +15,11 @@
 #   CAIRNFS_ARGS        extra harness arguments (e.g. "--no-passthrough", "--writeback")
 #   BENCH_DIR           parent of the scratch directory (default /var/tmp)
 #   BENCH_RUNS=3 BENCH_SEQ_SIZE=1G BENCH_RAND_SIZE=128M BENCH_RUNTIME=3 BENCH_FILES=10000
-#   BENCH_PQ_IMAGE_SIZE=6G
-#   BENCH_TARGETS="native bindfs cairn native-pq cairn-pq"
+#   BENCH_KQ_IMAGE_SIZE=6G
+#   BENCH_TARGETS="native bindfs cairn native-kq cairn-kq"
 #
 # Prints one table: each row's median over BENCH_RUNS runs and its ratio to its data root's
-# native figure (cairn-pq against native-pq).
+# native figure (cairn-kq against native-kq).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,12 +29,12 @@ seq_size=${BENCH_SEQ_SIZE:-1G}
 rand_size=${BENCH_RAND_SIZE:-128M}
 runtime=${BENCH_RUNTIME:-3}
 nfiles=${BENCH_FILES:-10000}
-pq_size=${BENCH_PQ_IMAGE_SIZE:-6G}
-targets=${BENCH_TARGETS:-native bindfs cairn native-pq cairn-pq}
+kq_size=${BENCH_KQ_IMAGE_SIZE:-6G}
+targets=${BENCH_TARGETS:-native bindfs cairn native-kq cairn-kq}
 
 if [ "$(id -u)" != 0 ]; then echo "bench-fs: run as root (drop_caches, mounts)" >&2; exit 1; fi
-for tool in fio bindfs python3 cc mkfs.ext4; do
-    command -v "$tool" >/dev/null || apt-get install -y fio bindfs python3 gcc e2fsprogs >/dev/null
+for tool in fio bindfs python3 cc mkfs.ext4 mkfs.btrfs; do
+    command -v "$tool" >/dev/null || apt-get install -y fio bindfs python3 gcc e2fsprogs btrfs-progs >/dev/null
 done
 
 harness=${CAIRNFS_HARNESS:-}
@@ -52,23 +54,37 @@ cleanup() {
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$pid" 2>/dev/null
     done
-    for m in "$work/cairn-mnt" "$work/pq/cairn-mnt"; do mountpoint -q "$m" && umount -l "$m"; done
-    mountpoint -q "$work/pq" && umount -l "$work/pq"
+    for m in "$work/cairn-mnt" "$work/kq/cairn-mnt"; do mountpoint -q "$m" && umount -l "$m"; done
+    mountpoint -q "$work/kq" && umount -l "$work/kq"
     rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT INT TERM
 
 cc -O2 -o "$work/bench-meta" "$here/bench-meta.c"
-mkdir -p "$work"/{native,bindfs-backing,bindfs-mnt,cairn-backing,cairn-mnt,results,pq}
-# The project-quota data root: an ext4 image on the same disk, loop-mounted prjquota.
-truncate -s "$pq_size" "$work/pq.img"
-mkfs.ext4 -q -F -O project,quota "$work/pq.img"
-mount -o loop,prjquota "$work/pq.img" "$work/pq"
-mkdir -p "$work/pq"/{native,cairn-backing,cairn-mnt}
+mkdir -p "$work"/{native,bindfs-backing,bindfs-mnt,cairn-backing,cairn-mnt,results,kq}
+# The kernel-quota data root: an image on the same disk, loop-mounted.
+truncate -s "$kq_size" "$work/kq.img"
+if mkfs.ext4 -q -F -O project,quota "$work/kq.img" && mount -o loop,prjquota "$work/kq.img" "$work/kq" 2>/dev/null; then
+    kq_kind="ext4 project quotas"
+    mkdir -p "$work/kq"/{native,cairn-backing}
+    # The native target gets a project id and limit too, so both pay for quota accounting.
+    chattr -p 4242 +P "$work/kq/native" 2>/dev/null || true
+else
+    kq_kind="btrfs qgroups"
+    mkfs.btrfs -q -f "$work/kq.img"
+    mount -o loop "$work/kq.img" "$work/kq"
+    btrfs quota enable "$work/kq"
+    for d in native cairn-backing; do
+        btrfs subvolume create "$work/kq/$d" >/dev/null
+        chattr +C "$work/kq/$d"
+        btrfs qgroup limit $((64 << 30)) "$work/kq/$d"
+    done
+fi
+mkdir -p "$work/kq/cairn-mnt"
 # ext4 avoids reusing recently deleted inodes by scanning for them, which makes creates that follow
 # another target's unlinks slow; with the Orlov "top directory" flag each new metadata directory
 # goes to a fresh block group, so no target pays for the one before it.
-chattr +T "$work/native" "$work/bindfs-backing" "$work/cairn-backing" "$work/pq/native" "$work/pq/cairn-backing" 2>/dev/null || true
+chattr +T "$work/native" "$work/bindfs-backing" "$work/cairn-backing" 2>/dev/null || true
 bindfs "$work/bindfs-backing" "$work/bindfs-mnt"
 
 start_harness() {  # MOUNT BACKING
@@ -83,15 +99,15 @@ start_harness() {  # MOUNT BACKING
     if [ "$line" != ready ]; then echo "bench-fs: cairnfs-harness did not start on $1: $(cat "$1.log")" >&2; exit 1; fi
 }
 start_harness "$work/cairn-mnt" "$work/cairn-backing"
-start_harness "$work/pq/cairn-mnt" "$work/pq/cairn-backing"
+start_harness "$work/kq/cairn-mnt" "$work/kq/cairn-backing"
 
 dir_of() {
     case $1 in
         native) echo "$work/native" ;;
         bindfs) echo "$work/bindfs-mnt" ;;
         cairn) echo "$work/cairn-mnt/bench" ;;
-        native-pq) echo "$work/pq/native" ;;
-        cairn-pq) echo "$work/pq/cairn-mnt/bench" ;;
+        native-kq) echo "$work/kq/native" ;;
+        cairn-kq) echo "$work/kq/cairn-mnt/bench" ;;
     esac
 }
 
@@ -151,9 +167,9 @@ for run in $(seq "$runs"); do
     done
 done
 
-python3 - "$work/results/all.txt" "$targets" "$runs" <<'PY'
+python3 - "$work/results/all.txt" "$targets" "$runs" "$kq_kind" <<'PY'
 import statistics, sys
-path, targets, runs = sys.argv[1], sys.argv[2].split(), sys.argv[3]
+path, targets, runs, kq_kind = sys.argv[1], sys.argv[2].split(), sys.argv[3], sys.argv[4]
 values = {}
 for line in open(path):
     row, target, run, value = line.split()
@@ -161,7 +177,7 @@ for line in open(path):
 rows = ["seq-write", "seq-read-cold", "seq-read-warm", "rand-read-1j", "rand-read-2j",
         "rand-write-1j", "rand-write-2j", "meta-create", "meta-stat", "meta-unlink"]
 unit = {"seq-write": "MB/s", "seq-read-cold": "MB/s", "seq-read-warm": "MB/s"}
-baseline = {t: ("native-pq" if t.endswith("-pq") else "native") for t in targets}
+baseline = {t: ("native-kq" if t.endswith("-kq") else "native") for t in targets}
 header = "| row | unit | " + " | ".join(t if t == baseline[t] else f"{t} | {t}/{baseline[t]}" for t in targets) + " |"
 print(header)
 print("|" + "---|" * (header.count("|") - 1))
@@ -175,5 +191,5 @@ for row in rows:
             n = med.get(baseline[t])
             cells.append("-" if v is None or not n else f"{v / n:.2f}x")
     print(f"| {row} | {unit.get(row, 'IOPS' if row.startswith('rand') else 'ops/s')} | " + " | ".join(cells) + " |")
-print(f"\n{runs} runs per cell, median. Metadata: {sys.argv[0] and ''}create + 1 KiB write + close, stat, unlink of the same files (C loop).")
+print(f"\n{runs} runs per cell, median. kq: {kq_kind}. Metadata: create + 1 KiB write + close, stat, unlink of the same files (C loop).")
 PY

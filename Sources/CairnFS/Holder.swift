@@ -1,5 +1,6 @@
 import CFuseKernel
 import Glibc
+import Synchronization
 
 /// The daemon's side of the descriptor holder (Sources/CFuseKernel/holder.c): a small process,
 /// one per node mount, that keeps the connection's /dev/fuse descriptors and the session memory
@@ -13,6 +14,10 @@ struct HolderClient {
         case device = 1
         case clone = 2
         case sessionMemory = 3
+        /// The O_PATH descriptor of an inode whose last name was removed while it was open: the
+        /// daemon's own descriptors are all that keep such an inode, so without this a crash would
+        /// free it under the pods that still use it. id: `InodeHooks.pinID`.
+        case orphan = 4
     }
 
     struct Item {
@@ -186,5 +191,35 @@ struct HolderClient {
     func exit() {
         try? send([Self.exit])
         _ = try? receiveStatus()
+    }
+}
+
+/// What inodes need from the session besides the table: unregistering passthrough backing ids
+/// and keeping unlinked-but-open inodes with the holder. Shared by every thread; the holder's
+/// requests and replies are serialised here.
+final class InodeHooks: Sendable {
+    let device: DeviceHandle
+    private let holder = Mutex<HolderClient?>(nil)
+
+    init(device: DeviceHandle) { self.device = device }
+
+    func setHolder(_ client: HolderClient?) { holder.withLock { $0 = client } }
+
+    var hasHolder: Bool { holder.withLock { $0 != nil } }
+
+    static func pinID(slot: Int, generation: UInt64) -> UInt64 { generation << 32 | UInt64(slot) }
+
+    func closeBacking(_ id: Int32) { device.closeBacking(id) }
+
+    /// Gives the holder a copy of `fd`; false without a holder or if it refused.
+    func pin(_ fd: Int32, id: UInt64) -> Bool {
+        holder.withLock { h in
+            guard let h else { return false }
+            return (try? h.put([HolderClient.Item(kind: .orphan, id: id, fd: fd)])) != nil
+        }
+    }
+
+    func unpin(id: UInt64) {
+        holder.withLock { h in _ = try? h?.drop(kind: .orphan, id: id) }
     }
 }

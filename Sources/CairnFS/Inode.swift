@@ -76,8 +76,9 @@ final class Inode: @unchecked Sendable {
     let volume: Volume
     /// S_IFMT bits; a file's type never changes.
     let type: mode_t
-    /// Called from deinit with the backing id to unregister (the session's device).
-    let closeBacking: @Sendable (Int32) -> Void
+    let hooks: InodeHooks
+    /// The holder keeps a copy of the descriptor (unlinked while open; see HolderClient.Kind.orphan).
+    let pinnedByHolder = Atomic<Bool>(false)
 
     /// Guards `Accounting`. Held across the fstat that reads the new size, so concurrent
     /// reconciles of the same inode apply their deltas in order. Leaf lock: nothing else is taken
@@ -87,7 +88,7 @@ final class Inode: @unchecked Sendable {
     let io = Mutex(IOState())
 
     init(nodeID: UInt64, slot: Int, record: InodeRecord, fd: Int32, key: InodeKey, volume: Volume,
-         type: mode_t, countedBytes: Int64, closeBacking: @escaping @Sendable (Int32) -> Void) {
+         type: mode_t, countedBytes: Int64, hooks: InodeHooks) {
         self.nodeID = nodeID
         self.slot = slot
         self.record = record
@@ -95,7 +96,7 @@ final class Inode: @unchecked Sendable {
         self.key = key
         self.volume = volume
         self.type = type
-        self.closeBacking = closeBacking
+        self.hooks = hooks
         let orphan = record.flags & InodeRecord.orphanFlag != 0
         self.accounting = Mutex(Accounting(bytes: countedBytes, excluded: record.excludedBytes, orphan: orphan))
         let backing = record.backingID
@@ -106,8 +107,23 @@ final class Inode: @unchecked Sendable {
         let remaining = accounting.withLock { a -> Int64 in a.orphan ? a.bytes - a.excluded : 0 }
         if remaining != 0 { volume.account(-remaining) }
         let backing = io.withLock { $0.backingID }
-        if backing != 0 { closeBacking(backing) }
+        if backing != 0 { hooks.closeBacking(backing) }
+        if pinnedByHolder.load(ordering: .relaxed) { hooks.unpin(id: pinID) }
         if fd >= 0 { close(fd) }
+    }
+
+    /// With daemon accounting: holes must not appear (see OpenPolicy).
+    var hasPassthroughOpens: Bool {
+        !volume.kernelQuota && io.withLock { $0.passthrough + $0.passthroughDirect > 0 }
+    }
+
+    var pinID: UInt64 { InodeHooks.pinID(slot: slot, generation: record.generation) }
+
+    /// The last name went while the kernel still has the file open: let the holder keep the
+    /// inode alive too, so a daemon crash does not free it under its users.
+    func pinWhileOpen() {
+        guard fd >= 0, io.withLock({ $0.opens > 0 }), !pinnedByHolder.load(ordering: .relaxed) else { return }
+        if hooks.pin(fd, id: pinID) { pinnedByHolder.store(true, ordering: .relaxed) }
     }
 
     var isDirectory: Bool { type == S_IFDIR }
@@ -183,12 +199,11 @@ final class InodeTable: @unchecked Sendable {
 
     private let state = Mutex(State())
     let memory: SessionMemory
-    /// Set by the session once the device is known: unregisters a passthrough backing id.
-    let closeBacking: @Sendable (Int32) -> Void
+    let hooks: InodeHooks
 
-    init(memory: SessionMemory, closeBacking: @escaping @Sendable (Int32) -> Void) {
+    init(memory: SessionMemory, hooks: InodeHooks) {
         self.memory = memory
-        self.closeBacking = closeBacking
+        self.hooks = hooks
     }
 
     static func nodeID(slot: Int) -> UInt64 { UInt64(slot) + 2 }
@@ -260,7 +275,7 @@ final class InodeTable: @unchecked Sendable {
             record.state = 1
             let inode = Inode(nodeID: Self.nodeID(slot: slot), slot: slot, record: record, fd: fd, key: key,
                               volume: volume, type: st.st_mode & S_IFMT, countedBytes: counted,
-                              closeBacking: closeBacking)
+                              hooks: hooks)
             s.objects[slot] = inode
             s.byKey[key] = slot
             return (inode, false)
@@ -329,7 +344,7 @@ final class InodeTable: @unchecked Sendable {
     /// (on `detached`, a placeholder) so the ids the kernel still holds answer ESTALE until it
     /// forgets them.
     func restore(volumes: [Int: Volume], detached: (InodeRecord) -> Volume,
-                 open: (InodeRecord, Volume) -> Int32) -> (restored: Int, stale: Int) {
+                 open: (Int, InodeRecord, Volume) -> Int32) -> (restored: Int, stale: Int) {
         var restored = 0, stale = 0
         let high = memory.header.inodeHighWater
         var objects = [Inode?](repeating: nil, count: high)
@@ -345,7 +360,7 @@ final class InodeTable: @unchecked Sendable {
             var fd: Int32 = -1
             if let v = volumes[Int(r.volumeSlot)], v.serial == r.volumeSerial {
                 volume = v
-                fd = open(r, v)
+                fd = open(slot, r, v)
             } else {
                 volume = detached(r)
             }
@@ -353,7 +368,7 @@ final class InodeTable: @unchecked Sendable {
             let key = InodeKey(volume: volume.serial, dev: r.dev, ino: r.ino)
             let inode = Inode(nodeID: Self.nodeID(slot: slot), slot: slot, record: r, fd: fd, key: key,
                               volume: volume, type: mode_t(r.type), countedBytes: r.countedBytes,
-                              closeBacking: closeBacking)
+                              hooks: hooks)
             objects[slot] = inode
             if fd >= 0 { byKey[key] = slot }
         }

@@ -128,7 +128,8 @@ public final class NodeFileSystem: @unchecked Sendable {
         memory.header.initialized = true
         // The device number is known only from a stat of the mount, which the kernel answers
         // through a worker: start them first.
-        let session = Session(mountPoint: mountPoint, fs: fs, logger: logger, master: master, clones: clones, device: 0)
+        let session = Session(mountPoint: mountPoint, fs: fs, logger: logger, master: master, clones: clones, device: 0,
+                              initialWorkers: Int(tuning.initialThreads))
         do { try session.start() } catch {
             session.stopWorkers()
             undo()
@@ -157,6 +158,7 @@ public final class NodeFileSystem: @unchecked Sendable {
                 try client.put(items)
                 s.holder = client
                 s.holderPID = pid
+                fs.hooks.setHolder(client)
             } catch {
                 logger.warning("cairnfs: no descriptor holder (a daemon restart will break this mount)",
                                metadata: ["mountPoint": "\(mountPoint)", "error": "\(error)"])
@@ -181,13 +183,16 @@ public final class NodeFileSystem: @unchecked Sendable {
         let items = try client.get()
         var master: Int32 = -1, memoryFD: Int32 = -1
         var clones: [(UInt64, Int32)] = []
+        var pinned: [UInt64: Int32] = [:]
         for item in items {
             switch item.kind {
             case .device: master = item.fd
             case .sessionMemory: memoryFD = item.fd
             case .clone: clones.append((item.id, item.fd))
+            case .orphan: pinned[item.id] = item.fd
             }
         }
+        defer { pinned.values.forEach { close($0) } }
         func closeAll() { items.forEach { close($0.fd) } }
         guard master >= 0, memoryFD >= 0, !clones.isEmpty else {
             closeAll()
@@ -238,7 +243,19 @@ public final class NodeFileSystem: @unchecked Sendable {
             v.detached.store(true, ordering: .relaxed)
             placeholders[r.volumeSerial] = v
             return v
-        }, open: { r, volume in Self.reopenInode(r, volume: volume) })
+        }, open: { slot, r, volume in
+            // An unlinked inode still open in the kernel has no handle to open it by: the holder
+            // kept a descriptor of it.
+            if let fd = pinned[InodeHooks.pinID(slot: slot, generation: r.generation)] {
+                return fcntl(fd, F_DUPFD_CLOEXEC, 0)
+            }
+            return Self.reopenInode(r, volume: volume)
+        })
+        for id in pinned.keys {
+            if let inode = fs.table.get(InodeTable.nodeID(slot: Int(id & 0xffff_ffff))), inode.pinID == id {
+                inode.pinnedByHolder.store(true, ordering: .relaxed)
+            }
+        }
         let handles = fs.files.restore(inode: { fs.table.get($0) }, reopenDir: { try? fs.openDirStream($0) })
         fs.files.forEachEntry { entry in
             let writer = entry.flags & O_ACCMODE != O_RDONLY
@@ -259,7 +276,7 @@ public final class NodeFileSystem: @unchecked Sendable {
         let workers = Array(fds.prefix(wanted))
         fds.dropFirst(wanted).forEach { close($0) }
         let session = Session(mountPoint: mountPoint, fs: fs, logger: logger, master: master, clones: workers,
-                              device: header.device)
+                              device: header.device, initialWorkers: Int(tuning.initialThreads))
         do { try session.start() } catch { throw Errno(EAGAIN) }
         // What the previous daemon had read and not answered is queued again (FUSE_NOTIFY_RESEND);
         // those requests carry the resend bit and are handled as possibly done already.
@@ -272,6 +289,7 @@ public final class NodeFileSystem: @unchecked Sendable {
         s.memory = memory
         s.holder = client
         s.takeover = report
+        fs.hooks.setHolder(client)
         logger.notice("cairnfs took the connection over from the holder", metadata: [
             "mountPoint": "\(mountPoint)", "volumes": "\(report.volumes)", "inodes": "\(report.inodes)",
             "stale": "\(report.staleInodes)", "handles": "\(report.handles)",
@@ -363,6 +381,7 @@ public final class NodeFileSystem: @unchecked Sendable {
             umount2(mountPoint, Int32(MNT_DETACH))
             session.stopWorkers()
             session.closeDescriptors()
+            s.fs?.hooks.setHolder(nil)
             if let holder = s.holder {
                 holder.exit()
                 holder.close()
@@ -391,6 +410,7 @@ public final class NodeFileSystem: @unchecked Sendable {
             }
             session.stopWorkers()
             session.closeDescriptors()
+            s.fs?.hooks.setHolder(nil)
             holder.close()
             s = MountState()
             logger.info("cairnfs handed over to the descriptor holder", metadata: ["mountPoint": "\(mountPoint)"])

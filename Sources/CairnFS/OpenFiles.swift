@@ -13,6 +13,12 @@ import Synchronization
 ///   with EIO), so while the daemon knows of cached opens every new one is cached too. The
 ///   daemon's counts include opens whose RELEASE is still on its way (the kernel drops its own
 ///   count before sending RELEASE), so they are never below the kernel's.
+/// - A `passthroughDirect` open maps the backing file for mmap, where a shared writable mapping
+///   could fill holes the daemon never sees. So with daemon accounting a file with holes is not
+///   read through passthrough (its first passthrough open is decided with `holes` probed), and while
+///   an inode has passthrough opens the daemon allocates what would otherwise become a hole (a
+///   write past the end, a truncate that grows the file): the invariant is that such an inode has
+///   no hole to fill.
 enum OpenPolicy {
     struct Counts: Equatable {
         var cached = 0
@@ -20,9 +26,10 @@ enum OpenPolicy {
     }
 
     static func mode(kernelQuota: Bool, writable: Bool, passthroughAvailable: Bool, regularFile: Bool,
-                     counts: Counts) -> IOMode {
+                     counts: Counts, holes: Bool = false) -> IOMode {
         guard passthroughAvailable, regularFile, counts.cached == 0 else { return .cached }
-        if kernelQuota || !writable { return .passthrough }
+        if kernelQuota { return .passthrough }
+        if !writable { return counts.passthrough == 0 && holes ? .cached : .passthrough }
         return counts.passthrough > 0 ? .passthroughDirect : .cached
     }
 

@@ -58,6 +58,7 @@ final class Passthrough: @unchecked Sendable {
 
     let memory: SessionMemory
     let device: DeviceHandle
+    let hooks: InodeHooks
     let table: InodeTable
     let files: OpenFileTable
     let registry: Mutex<Registry>
@@ -77,7 +78,8 @@ final class Passthrough: @unchecked Sendable {
         self.entryTimeout = entryTimeout
         self.attrTimeout = attrTimeout
         self.passthroughAllowed = passthroughAllowed
-        self.table = InodeTable(memory: memory, closeBacking: { [device] id in device.closeBacking(id) })
+        self.hooks = InodeHooks(device: device)
+        self.table = InodeTable(memory: memory, hooks: hooks)
         self.files = OpenFileTable(memory: memory)
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
@@ -226,9 +228,19 @@ final class Passthrough: @unchecked Sendable {
             let size = change.size
             let current = Int64(try inode.stat().st_size)
             // Growing only makes a hole (no blocks), but a file longer than the volume could
-            // never be filled: refuse it at the call, as the capacity promises.
-            if size > current && size > inode.volume.capacity { throw Errno.noSpace }
-            if let handleFD {
+            // never be filled: the volume's capacity is its largest file size (EFBIG, as
+            // truncate(2) answers past the filesystem's maximum).
+            if size > current && size > inode.volume.capacity { throw Errno(EFBIG) }
+            var allocated = false
+            if size > current && inode.hasPassthroughOpens {
+                let fd: Int32
+                if let handleFD { fd = handleFD } else { fd = try sys { Glibc.open(inode.procPath, O_WRONLY | O_CLOEXEC) } }
+                defer { if handleFD == nil { close(fd) } }
+                allocated = try allocateInsteadOfHole(inode, fd: fd, from: current, to: size)
+            }
+            if allocated {
+                // fallocate already set the size.
+            } else if let handleFD {
                 _ = try sys { ftruncate(handleFD, off_t(size)) }
             } else {
                 _ = try sys { truncate(inode.procPath, off_t(size)) }
@@ -446,6 +458,7 @@ final class Passthrough: @unchecked Sendable {
         let key = InodeKey(volume: volume.serial, dev: UInt64(st.st_dev), ino: UInt64(st.st_ino))
         if let inode = table.find(key) {
             inode.orphaned()
+            inode.pinWhileOpen()
         } else {
             volume.account(-Int64(st.st_blocks) * 512)
         }
@@ -526,10 +539,21 @@ final class Passthrough: @unchecked Sendable {
         let stamp = Inode.CacheStamp(size: Int64(st.st_size), mtimeSec: st.st_mtim.tv_sec, mtimeNsec: st.st_mtim.tv_nsec)
         let handleFlags = Self.backingFlags(flags) & ~(O_CREAT | O_EXCL | O_TRUNC)
         var handleFD = fd
+        // With daemon accounting, the first passthrough open of an inode needs a file without
+        // holes (see OpenPolicy): probed on a descriptor the backing registration can use too.
+        var probe: Int32 = -1
+        if available && !writable && inode.isRegular && !inode.volume.kernelQuota
+            && inode.io.withLock({ $0.passthrough + $0.passthroughDirect == 0 && $0.cached == 0 }) {
+            probe = Glibc.open(inode.procPath, O_RDONLY | O_CLOEXEC | Int32(CAIRN_O_NOATIME))
+        }
+        defer { if probe >= 0 { close(probe) } }
         var (mode, keep, backing) = inode.io.withLock { io -> (IOMode, Bool, Int32) in
+            let first = io.passthrough + io.passthroughDirect == 0
+            let holes = first && !inode.volume.kernelQuota && (probe < 0 || Self.hasHoles(probe))
             let m = OpenPolicy.mode(kernelQuota: inode.volume.kernelQuota, writable: writable,
                                     passthroughAvailable: available, regularFile: inode.isRegular,
-                                    counts: .init(cached: io.cached, passthrough: io.passthrough + io.passthroughDirect))
+                                    counts: .init(cached: io.cached, passthrough: io.passthrough + io.passthroughDirect),
+                                    holes: holes)
             io.count(m, writable: writable, by: 1)
             var keep = false
             if m == .cached {
@@ -544,7 +568,7 @@ final class Passthrough: @unchecked Sendable {
             }
             if mode != .cached && backing == 0 {
                 do {
-                    backing = try registerBacking(inode, using: handleFD)
+                    backing = try registerBacking(inode, using: handleFD >= 0 ? handleFD : probe)
                 } catch {
                     // Passthrough is not possible for this file (a stacked backing filesystem,
                     // say): serve it on the daemon path instead.
@@ -575,6 +599,34 @@ final class Passthrough: @unchecked Sendable {
         inode.volume.openHandles.add(1, ordering: .relaxed)
         return OpenReply(fh: fh, openFlags: OpenPolicy.replyFlags(mode, keepCache: keep),
                          backingID: mode == .cached ? 0 : backing)
+    }
+
+    /// Whether the open file `fd` has a hole before its end (SEEK_HOLE; unwritten preallocated
+    /// extents count as data).
+    static func hasHoles(_ fd: Int32) -> Bool {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return true }
+        if st.st_size == 0 { return false }
+        let hole = lseek(fd, 0, Int32(CAIRN_SEEK_HOLE))
+        return hole < 0 || Int64(hole) < Int64(st.st_size)
+    }
+
+    /// With daemon accounting, while `inode` has passthrough opens, what would become a hole in
+    /// [from, to) (a write past the end, a growing truncate) is allocated instead (see OpenPolicy),
+    /// reserved like a write. Returns false if the inode has no passthrough opens (nothing done).
+    func allocateInsteadOfHole(_ inode: Inode, fd: Int32, from: Int64, to: Int64) throws(Errno) -> Bool {
+        guard !inode.volume.kernelQuota, to > from else { return false }
+        return try inode.io.withLock { (io: inout Inode.IOState) throws(Errno) -> Bool in
+            guard io.passthrough + io.passthroughDirect > 0 else { return false }
+            let reserved = Self.unallocated(fd: fd, offset: from, length: to - from)
+            guard inode.volume.reserve(reserved) else { throw Errno.noSpace }
+            defer {
+                inode.reconcile(statFD: fd)
+                inode.volume.unreserve(reserved)
+            }
+            _ = try sys { cairn_fallocate(fd, 0, off_t(from), off_t(to - from)) }
+            return true
+        }
     }
 
     /// The inode's backing id, registering one if it has none (under the inode's lock, so two
@@ -627,6 +679,12 @@ final class Passthrough: @unchecked Sendable {
         let reserved = try reserveWrite(inode.volume, fd: fd, offset: offset, length: Int64(count))
         defer { inode.volume.unreserve(reserved) }
         if killSuidgid { Self.killSuidgid(fd: fd) }
+        if inode.hasPassthroughOpens {
+            var st = stat()
+            if fstat(fd, &st) == 0 && offset > Int64(st.st_size) {
+                _ = try allocateInsteadOfHole(inode, fd: fd, from: Int64(st.st_size), to: offset)
+            }
+        }
         let n = pwrite(fd, data, count, off_t(offset))
         let e = Errno.current
         inode.reconcile(statFD: fd)

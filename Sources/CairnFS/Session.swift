@@ -34,7 +34,9 @@ final class Session: @unchecked Sendable {
     private let running = Atomic<Int>(0)
     private let threads = Mutex<[pthread_t]>([])
 
-    init(mountPoint: String, fs: Passthrough, logger: Logger, master: Int32, clones: [Int32], device: UInt64) {
+    init(mountPoint: String, fs: Passthrough, logger: Logger, master: Int32, clones: [Int32], device: UInt64,
+         initialWorkers: Int) {
+        self.initialWorkers = max(1, initialWorkers)
         self.mountPoint = mountPoint
         self.fs = fs
         self.logger = logger
@@ -128,23 +130,56 @@ final class Session: @unchecked Sendable {
 
     // MARK: - Workers
 
-    /// Starts one worker thread per clone.
+    /// Workers started at first; more start (up to one per clone) only when a worker begins a call
+    /// that can take long (fsync, fallocate, a large copy) while no other is waiting for requests.
+    /// The kernel hands each request to the reader that has waited longest, so every idle reader
+    /// beyond the first makes a synchronous stream hop threads: 4-KiB writes measured 25 us with 1
+    /// or 2 readers and 42 us with 4 on 2 cores.
+    let initialWorkers: Int
+    /// Readers now in read(2) or about to be.
+    private let idle = Atomic<Int>(0)
+    private let started = Atomic<Int>(0)
+
+    /// Starts the first workers.
     func start() throws(FileSystemError) {
         Self.installWakeSignal()
-        for fd in clones {
-            let ctx = WorkerContext(session: self, fd: fd)
-            var thread = pthread_t()
-            running.add(1, ordering: .relaxed)
-            let rc = pthread_create(&thread, nil, { raw in
-                let ctx = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
-                ctx.session.work(ctx.fd)
-                return nil
-            }, Unmanaged.passRetained(ctx).toOpaque())
-            if rc != 0 {
-                running.subtract(1, ordering: .relaxed)
-                throw .mountFailed(path: mountPoint, errno: rc)
-            }
-            threads.withLock { $0.append(thread) }
+        for _ in 0..<min(initialWorkers, clones.count) {
+            guard startWorker() else { throw .mountFailed(path: mountPoint, errno: EAGAIN) }
+        }
+    }
+
+    /// Starts the next worker on the next clone, if there is one left.
+    @discardableResult
+    private func startWorker() -> Bool {
+        let index = started.add(1, ordering: .relaxed).oldValue
+        guard index < clones.count else {
+            started.subtract(1, ordering: .relaxed)
+            return false
+        }
+        let ctx = WorkerContext(session: self, fd: clones[index])
+        var thread = pthread_t()
+        running.add(1, ordering: .relaxed)
+        idle.add(1, ordering: .relaxed)
+        let rc = pthread_create(&thread, nil, { raw in
+            let ctx = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
+            ctx.session.work(ctx.fd)
+            return nil
+        }, Unmanaged.passRetained(ctx).toOpaque())
+        if rc != 0 {
+            running.subtract(1, ordering: .relaxed)
+            idle.subtract(1, ordering: .relaxed)
+            logger.warning("cairnfs: cannot start a worker thread", metadata: ["error": "\(errnoText(rc))"])
+            return false
+        }
+        threads.withLock { $0.append(thread) }
+        return true
+    }
+
+    /// Calls that may block a worker for long.
+    private static func isSlow(_ req: Request) -> Bool {
+        switch Int(req.opcode) {
+        case CFK_FSYNC, CFK_FSYNCDIR, CFK_FALLOCATE, CFK_COPY_FILE_RANGE: return true
+        default: return false
         }
     }
 
@@ -201,7 +236,11 @@ final class Session: @unchecked Sendable {
                 }
             }
             guard n >= Request.headerSize else { continue }
-            dispatcher.handle(Request(base: input, length: n), reply)
+            let req = Request(base: input, length: n)
+            let othersIdle = idle.subtract(1, ordering: .relaxed).newValue
+            if othersIdle == 0 && Self.isSlow(req) { startWorker() }
+            dispatcher.handle(req, reply)
+            idle.add(1, ordering: .relaxed)
         }
     }
 

@@ -4,6 +4,14 @@ import Glibc
 import CFuseKernel
 import Logging
 
+/// A pthread mutex (CairnNode does not import Foundation).
+final class NSLockLike: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    func lock() { pthread_mutex_lock(&mutex) }
+    func unlock() { pthread_mutex_unlock(&mutex) }
+}
+
 /// One line of /proc/self/mountinfo.
 public struct MountEntry: Sendable, Hashable, Codable {
     public var mountID: Int
@@ -229,8 +237,14 @@ public enum MountTable {
     /// fusectl is mounted for the call if it is not, and unmounted again. Afterwards every access
     /// fails with ENOTCONN and `cleanStaleMounts` will unmount it. False if there is no such FUSE
     /// mount or the write failed.
+    /// Serialises the mount and unmount of fusectl between threads (two aborts at once would both
+    /// mount it and leave one mounted).
+    private static let fusectlLock = NSLockLike()
+
     @discardableResult
     public static func abortFuseConnection(mountPoint: String) -> Bool {
+        fusectlLock.lock()
+        defer { fusectlLock.unlock() }
         let canonical = Sys.canonical(mountPoint)
         guard let entry = mounts().last(where: { $0.mountPoint == canonical }), entry.isFuse else {
             return false

@@ -57,7 +57,10 @@ while let arg = args.popFirst() {
     case "--splice-write": tuning.spliceWrite = true
     case "--writeback": tuning.writebackCache = true
     case "--auto-inval": tuning.autoInvalidateData = true
-    case "--threads": tuning.maxThreads = need(UInt32(args.popFirst() ?? ""), "--threads needs a number")
+    case "--threads":
+        tuning.maxThreads = need(UInt32(args.popFirst() ?? ""), "--threads needs a number")
+        tuning.initialThreads = min(tuning.initialThreads, tuning.maxThreads)
+    case "--initial-threads": tuning.initialThreads = need(UInt32(args.popFirst() ?? ""), "--initial-threads needs a number")
     case "--idle-threads": tuning.maxIdleThreads = need(UInt32(args.popFirst() ?? ""), "--idle-threads needs a number")
     case "--no-clone-fd": tuning.cloneFD = false
     case "--no-passthrough": tuning.passthrough = false

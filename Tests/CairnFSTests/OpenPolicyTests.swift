@@ -11,6 +11,7 @@ struct OpenPolicyTests {
         let regular: Bool
         let cached: Int
         let passthrough: Int
+        var holes = false
         let want: IOMode
     }
 
@@ -22,18 +23,22 @@ struct OpenPolicyTests {
         Case(kernelQuota: false, writable: true, available: true, regular: true, cached: 0, passthrough: 2, want: .passthroughDirect),  // 4 a writer beside passthrough readers
         Case(kernelQuota: false, writable: false, available: true, regular: true, cached: 0, passthrough: 2, want: .passthrough),       // 5 more readers
         Case(kernelQuota: false, writable: false, available: false, regular: true, cached: 0, passthrough: 0, want: .cached),           // 6 kernel without passthrough
+        Case(kernelQuota: false, writable: false, available: true, regular: true, cached: 0, passthrough: 0, holes: true, want: .cached), // 7 a sparse file is read through the daemon
+        Case(kernelQuota: false, writable: false, available: true, regular: true, cached: 0, passthrough: 1, holes: true, want: .passthrough), // 8 (holes probed only for the first)
         // Project quotas: the kernel refuses what passes the capacity.
-        Case(kernelQuota: true, writable: true, available: true, regular: true, cached: 0, passthrough: 0, want: .passthrough),         // 7 writes through the kernel too
-        Case(kernelQuota: true, writable: true, available: true, regular: true, cached: 0, passthrough: 3, want: .passthrough),         // 8
-        Case(kernelQuota: true, writable: true, available: true, regular: true, cached: 1, passthrough: 0, want: .cached),              // 9 the kernel's rule still holds
-        Case(kernelQuota: true, writable: true, available: false, regular: true, cached: 0, passthrough: 0, want: .cached),             // 10
-        Case(kernelQuota: true, writable: false, available: true, regular: false, cached: 0, passthrough: 0, want: .cached),            // 11 not a regular file
+        Case(kernelQuota: true, writable: true, available: true, regular: true, cached: 0, passthrough: 0, want: .passthrough),         // 9 writes through the kernel too
+        Case(kernelQuota: true, writable: true, available: true, regular: true, cached: 0, passthrough: 3, want: .passthrough),         // 10
+        Case(kernelQuota: true, writable: true, available: true, regular: true, cached: 1, passthrough: 0, want: .cached),              // 11 the kernel's rule still holds
+        Case(kernelQuota: true, writable: true, available: false, regular: true, cached: 0, passthrough: 0, want: .cached),             // 12
+        Case(kernelQuota: true, writable: false, available: true, regular: false, cached: 0, passthrough: 0, want: .cached),            // 13 not a regular file
+        Case(kernelQuota: true, writable: false, available: true, regular: true, cached: 0, passthrough: 0, holes: true, want: .passthrough), // 14 the kernel counts holes filled
     ]
 
     @Test func table() {
         for (i, c) in Self.cases.enumerated() {
             let got = OpenPolicy.mode(kernelQuota: c.kernelQuota, writable: c.writable, passthroughAvailable: c.available,
-                                      regularFile: c.regular, counts: .init(cached: c.cached, passthrough: c.passthrough))
+                                      regularFile: c.regular, counts: .init(cached: c.cached, passthrough: c.passthrough),
+                                      holes: c.holes)
             #expect(got == c.want, "case \(i + 1): \(got), want \(c.want)")
         }
     }

@@ -150,4 +150,35 @@ import Testing
         let du = try duUsage(second.backing("r"))
         #expect(usage.used == du.bytes, "usage \(usage.used) du \(du.bytes)")
     }
+
+    /// A file a pod unlinked while keeping it open lives only through open descriptors; the
+    /// daemon's die with it, so the holder keeps one (HolderClient.Kind.orphan) and the pod can
+    /// go on reading and writing it after a kill -9.
+    @Test(arguments: CapacityMode.allCases)
+    func unlinkedOpenFileSurvivesACrash(mode: CapacityMode) throws {
+        let (quotaRoot, quota) = try modeRoot(mode, "orphan")
+        defer { quota?.stop() }
+        let root = try quotaRoot ?? makeTempDir("orphan")
+        defer { removeTree(root) }
+        let volumes = [(id: "o", capacity: 64 * MiB, readOnly: false)]
+        let first = try HarnessMount(volumes: volumes, root: root)
+        var current = first
+        defer { current.stop(removeRoot: false) }
+        let path = first.volume("o") + "/scratch"
+        let fd = try call("open") { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
+        defer { close(fd) }
+        #expect(write(fd, "before ", 7) == 7)
+        try call("unlink") { unlink(path) }
+        first.killHard()
+        first.forget()
+        let second = try HarnessMount(volumes: volumes, root: root)
+        current = second
+        #expect(write(fd, "after", 5) == 5, "write to the unlinked file after the crash: \(String(cString: strerror(errno)))")
+        var buf = [UInt8](repeating: 0, count: 32)
+        let n = pread(fd, &buf, 32, 0)
+        #expect(n == 12 && String(decoding: buf[0..<max(0, n)], as: UTF8.self) == "before after",
+                "read back \(n): \(String(decoding: buf[0..<max(0, n)], as: UTF8.self))")
+        var st = stat()
+        #expect(fstat(fd, &st) == 0 && st.st_nlink == 0, "fstat after the crash: nlink \(st.st_nlink)")
+    }
 }
