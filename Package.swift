@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "CairnControlTests", dependencies: ["CairnCore", "CairnControl"]),
         .testTarget(name: "CairnStoreTests", dependencies: ["CairnCore", "CairnStore"]),
         .testTarget(name: "CairnFSTests", dependencies: ["CairnFS", "CairnNode", "CFuseKernel"]),
-        .testTarget(name: "CairnNodeTests", dependencies: ["CairnNode"]),
+        .testTarget(name: "CairnNodeTests", dependencies: ["CairnNode", "CFuseKernel"]),
         .testTarget(name: "CairnEndToEndTests", dependencies: ["CairnCore", "CairnNode"]),
     ],
     swiftLanguageModes: [.v6]
