@@ -29,6 +29,18 @@ int cairn_thread_drop_effective_cap(int cap) {
     return 0;
 }
 
+int cairn_thread_raise_effective_cap(int cap) {
+    struct cairn_cap_header header = { CAIRN_CAP_VERSION_3, 0 };
+    struct cairn_cap_data data[2];
+    memset(data, 0, sizeof data);
+    if (syscall(SYS_capget, &header, data) != 0) return -errno;
+    data[cap / 32].effective |= (1u << (cap % 32));
+    header.version = CAIRN_CAP_VERSION_3;
+    header.pid = 0;
+    if (syscall(SYS_capset, &header, data) != 0) return -errno;
+    return 0;
+}
+
 // MARK: file handles
 
 struct cairn_file_handle {

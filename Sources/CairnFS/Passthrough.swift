@@ -24,12 +24,18 @@ final class DeviceHandle: Sendable {
     let fd = Atomic<Int32>(-1)
 
     /// FUSE_DEV_IOC_BACKING_OPEN; the kernel keeps its own reference to the file. The calling
-    /// thread's credentials are the ones the kernel uses for passthrough I/O on it, so this runs on
-    /// worker threads, which have given up CAP_SYS_RESOURCE (quota limits apply to them).
+    /// thread's credentials, captured here, are the ones the kernel uses for passthrough I/O on it:
+    /// worker threads have given up CAP_SYS_RESOURCE (quota limits apply to them), and CAP_FSETID
+    /// is dropped for the call, so a passthrough write clears set-user-ID and set-group-ID bits as
+    /// an unprivileged writer's does (FUSE_HANDLE_KILLPRIV_V2 leaves that to the server, which never
+    /// sees a passthrough write).
     func registerBacking(_ file: Int32) throws(Errno) -> Int32 {
         var map = cfk_backing_map(fd: file, flags: 0, padding: 0)
+        _ = cairn_thread_drop_effective_cap(Int32(CAIRN_CAP_FSETID))
         let id = cairn_ioctl_ptr(fd.load(ordering: .relaxed), CFK_DEV_IOC_BACKING_OPEN, &map)
-        if id <= 0 { throw Errno.current }
+        let e = Errno.current
+        _ = cairn_thread_raise_effective_cap(Int32(CAIRN_CAP_FSETID))
+        if id <= 0 { throw e }
         return id
     }
 

@@ -238,6 +238,18 @@ let MiB: Int64 = 1 << 20
         #expect(access(mount.root + "/backing/e/../outside/made", F_OK) != 0)
     }
 
+    /// The one deliberate refusal: a device node on a backing directory that is not on a nodev mount
+    /// would be a real device on the host, so Cairn refuses it with EPERM there (the node agent makes
+    /// every data root nodev,nosuid, where the same mknod succeeds: PosixTable case 23).
+    @Test func deviceNodesRefusedWhereTheBackingIsNotInert() throws {
+        let mount = try HarnessMount(volumes: [(id: "d", capacity: 8 * MiB, readOnly: false)])
+        defer { mount.stop() }
+        errno = 0
+        #expect(mknod(mount.volume("d") + "/null", S_IFCHR | 0o666, dev_t(0x0103)) != 0 && errno == EPERM, "errno \(errno)")
+        #expect(mknod(mount.volume("d") + "/loop", S_IFBLK | 0o666, dev_t(0x0700)) != 0 && errno == EPERM)
+        #expect(mkfifo(mount.volume("d") + "/fifo", 0o644) == 0, "FIFOs are made everywhere")
+    }
+
     /// Four writers race for the last space; the volume ends at or under its capacity.
     @Test(arguments: CapacityMode.allCases)
     func concurrentWritersStayWithinCapacity(mode: CapacityMode) throws {

@@ -146,13 +146,17 @@ final class HarnessMount: @unchecked Sendable {
     /// 60 s would keep a crashed test's mount waiting).
     static let defaultArgs = ["--takeover-timeout", "10"]
 
+    /// `inertBacking`: bind-mount `root/backing` onto itself nodev,nosuid first, as the node agent
+    /// does with data roots, so the volume may hold device nodes.
     init(volumes: [(id: String, capacity: Int64, readOnly: Bool)], backing: [String: String] = [:],
-         root existingRoot: String? = nil, deadline: Double = 120, extraArgs: [String] = defaultArgs) throws {
+         root existingRoot: String? = nil, deadline: Double = 120, extraArgs: [String] = defaultArgs,
+         inertBacking: Bool = false) throws {
         root = try existingRoot ?? makeTempDir("mount")
         ownsRoot = existingRoot == nil
         mountPoint = root + "/mnt"
         mkdir(mountPoint, 0o755)
         mkdir(root + "/backing", 0o755)
+        if inertBacking { _ = try MountTable.makeInert(root + "/backing") }
         var args = ["--mount", mountPoint]
         for v in volumes {
             let dir = backing[v.id] ?? root + "/backing/" + v.id
@@ -276,7 +280,10 @@ final class HarnessMount: @unchecked Sendable {
             // Dead daemon or leftover mount: detach whatever is still there.
             if Self.isMounted(mountPoint) { umount2(mountPoint, Int32(MNT_DETACH)) }
         }
-        if removeRoot { removeTree(root) }
+        if removeRoot {
+            if Self.isMounted(root + "/backing") { umount2(root + "/backing", Int32(MNT_DETACH)) }
+            removeTree(root)
+        }
     }
 
     /// kill -9 without cleanup, for the crash tests. The mount stays (its holder keeps it).

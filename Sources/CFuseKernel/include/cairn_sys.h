@@ -92,7 +92,9 @@ static inline void cairn_atomic_store32(int32_t *p, int32_t v) { __atomic_store_
 /// Removes `cap` from the calling thread's effective set (it stays permitted). Capabilities are
 /// per thread in Linux, so only this thread loses it. Returns 0 or -errno.
 int cairn_thread_drop_effective_cap(int cap);
-enum { CAIRN_CAP_SYS_RESOURCE = 24, CAIRN_CAP_SYS_ADMIN = 21 };
+/// Puts `cap` back into the calling thread's effective set (it must still be permitted).
+int cairn_thread_raise_effective_cap(int cap);
+enum { CAIRN_CAP_FSETID = 4, CAIRN_CAP_SYS_RESOURCE = 24, CAIRN_CAP_SYS_ADMIN = 21 };
 
 // MARK: file handles
 
