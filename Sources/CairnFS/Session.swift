@@ -151,6 +151,7 @@ final class Session: @unchecked Sendable {
     /// Starts the next worker on the next clone, if there is one left.
     @discardableResult
     private func startWorker() -> Bool {
+        if stopping.load(ordering: .acquiring) { return false }
         let index = started.add(1, ordering: .relaxed).oldValue
         guard index < clones.count else {
             started.subtract(1, ordering: .relaxed)
@@ -248,13 +249,14 @@ final class Session: @unchecked Sendable {
     /// open, so requests queue in the kernel for the next daemon). Returns when all have exited.
     func stopWorkers() {
         stopping.store(true, ordering: .releasing)
+        // The list is read again each round: a worker may have started another meanwhile.
+        while running.load(ordering: .acquiring) > 0 {
+            for t in threads.withLock({ $0 }) { pthread_kill(t, Self.wakeSignal) }
+            usleep(1_000)
+        }
         let all = threads.withLock { t -> [pthread_t] in
             defer { t = [] }
             return t
-        }
-        while running.load(ordering: .acquiring) > 0 {
-            for t in all { pthread_kill(t, Self.wakeSignal) }
-            usleep(1_000)
         }
         for t in all { pthread_join(t, nil) }
     }
