@@ -5,6 +5,8 @@
 # killed with -9 and started again. Prints the writer's errors and longest stall for each.
 #
 #   sudo tools/restart-serve.sh        # builds cairn (debug) unless CAIRN_BINARY is set
+#   RESTART_KERNEL_QUOTA=1 ...          # the node's data root on a loop-mounted btrfs with qgroups,
+#                                       # so capacity is kernel-enforced and every open passthrough
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$here/..
@@ -22,10 +24,17 @@ cleanup() {
     [ -n "$writer" ] && kill -TERM "$writer" 2>/dev/null
     [ -n "$daemon" ] && kill -TERM "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
     grep -o " $work[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
-    rm -rf "$work"
+    rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 cc -O2 -o "$work/pod-writer" "$here/pod-writer.c"
+if [ -n "${RESTART_KERNEL_QUOTA:-}" ]; then
+    mkdir -p "$work/data/node1"
+    truncate -s 2G "$work/btrfs.img"
+    mkfs.btrfs -q -f "$work/btrfs.img"
+    mount -o loop "$work/btrfs.img" "$work/data/node1"
+    btrfs quota enable "$work/data/node1"
+fi
 
 start() {
     setsid "$cairn" serve --state-dir "$work/state" --storage-classes "$root/storage-classes" \
