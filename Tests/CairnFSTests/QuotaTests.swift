@@ -238,6 +238,52 @@ let MiB: Int64 = 1 << 20
         #expect(access(mount.root + "/backing/e/../outside/made", F_OK) != 0)
     }
 
+    /// A file read through passthrough while another open writes it (daemon accounting: the writer
+    /// gets passthrough for mmap, reads and writes through the daemon): both see the same bytes, a
+    /// shared writable mapping lands in the file, and what would become a hole is allocated and
+    /// counted instead, so the mapping cannot pass the capacity.
+    @Test(arguments: CapacityMode.allCases)
+    func readersAndAWriterShareAFile(mode: CapacityMode) throws {
+        let (root, quota) = try modeRoot(mode, "share")
+        defer { quota?.stop() }
+        let mount = try HarnessMount(volumes: [(id: "s", capacity: 8 * MiB, readOnly: false)], root: root)
+        defer { mount.stop(removeRoot: true) }
+        let path = mount.volume("s") + "/shared"
+        try writeFile(path, String(repeating: "a", count: 8192))
+        let reader = try call("open reader") { open(path, O_RDONLY | O_CLOEXEC) }
+        defer { close(reader) }
+        let writer = try call("open writer") { open(path, O_RDWR | O_CLOEXEC) }
+        defer { close(writer) }
+        #expect(pwrite(writer, "WRITTEN", 7, 100) == 7)
+        var buf = [UInt8](repeating: 0, count: 7)
+        #expect(pread(reader, &buf, 7, 100) == 7 && buf == Array("WRITTEN".utf8), "reader sees \(buf)")
+        // A shared writable mapping through the writer.
+        guard let p = mmap(nil, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, writer, 0), p != MAP_FAILED else {
+            Issue.record("mmap failed: \(String(cString: strerror(errno)))")
+            return
+        }
+        p.storeBytes(of: UInt8(ascii: "M"), toByteOffset: 4000, as: UInt8.self)
+        #expect(msync(p, 8192, MS_SYNC) == 0)
+        munmap(p, 8192)
+        var one: UInt8 = 0
+        #expect(pread(reader, &one, 1, 4000) == 1 && one == UInt8(ascii: "M"), "mapped write not seen")
+        // Growing the file while the reader is open allocates instead of leaving a hole.
+        #expect(ftruncate(writer, off_t(2 * MiB)) == 0, "grow: \(String(cString: strerror(errno)))")
+        var st = stat()
+        fstat(writer, &st)
+        if mode == .daemon {
+            #expect(Int64(st.st_blocks) * 512 >= 2 * MiB, "grown file has holes: \(st.st_blocks) blocks")
+            // And a growth that would not fit the capacity is refused at the call (2 MiB here, 3 MiB
+            // in another file, 5 MiB more asked for, 8 MiB capacity).
+            try writeFile(mount.volume("s") + "/other", String(repeating: "o", count: 3 * Int(MiB)))
+            errno = 0
+            #expect(ftruncate(writer, off_t(7 * MiB)) != 0 && errno == ENOSPC, "grow past free space: \(errno)")
+        }
+        let usage = try mount.usage("s")
+        let du = try duUsage(mount.backing("s"))
+        #expect(usage.used == du.bytes, "usage \(usage.used) du \(du.bytes)")
+    }
+
     /// The one deliberate refusal: a device node on a backing directory that is not on a nodev mount
     /// would be a real device on the host, so Cairn refuses it with EPERM there (the node agent makes
     /// every data root nodev,nosuid, where the same mknod succeeds: PosixTable case 23).
