@@ -95,7 +95,11 @@ public final class NodeFileSystem: @unchecked Sendable {
     }
 
     private func mountFresh(_ s: inout MountState) throws(FileSystemError) {
-        _ = Self.cleanStaleMount(at: mountPoint)
+        // Whatever is mounted here now is not served by anyone this daemon can take over from (a
+        // dead mount, or one a daemon without a holder left): this daemon owns the mount point.
+        while Self.mountedDevice(at: mountPoint, anyType: true) != 0 {
+            if umount2(mountPoint, Int32(MNT_DETACH)) != 0 { break }
+        }
         let memory: SessionMemory
         do { memory = try SessionMemory.create() } catch { throw .sessionCreateFailed(path: "session memory: \(error)") }
         let device = DeviceHandle()
@@ -324,8 +328,9 @@ public final class NodeFileSystem: @unchecked Sendable {
         return fd
     }
 
-    /// st_dev of the FUSE mount at `path` from /proc/self/mountinfo (0 if none).
-    static func mountedDevice(at path: String) -> UInt64 {
+    /// st_dev of the FUSE mount (or, with `anyType`, of any mount) at `path` from
+    /// /proc/self/mountinfo (0 if none).
+    static func mountedDevice(at path: String, anyType: Bool = false) -> UInt64 {
         // Resolve the parent only: looking up the mount point itself would wait for the daemon.
         var trimmed = path
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
@@ -345,7 +350,7 @@ public final class NodeFileSystem: @unchecked Sendable {
         while getline(&line, &capacity, f) > 0, let line {
             let fields = String(cString: line).split(separator: " ")
             guard fields.count > 8, let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count,
-                  fields[dash + 1].hasPrefix("fuse") else { continue }
+                  anyType || fields[dash + 1].hasPrefix("fuse") else { continue }
             guard unescapeMountField(fields[4]) == canonical else { continue }
             let dev = fields[2].split(separator: ":")
             guard dev.count == 2, let major = UInt64(dev[0]), let minor = UInt64(dev[1]) else { continue }
