@@ -646,6 +646,30 @@ public final class NodeFileSystem: @unchecked Sendable {
     /// Attached volume ids, sorted.
     public var volumeIDs: [String] { fs?.volumeNames().map(\.0) ?? [] }
 
+    /// Requests this daemon has served, by name ("LOOKUP": 12, ...), for measurements.
+    public var requestCounts: [String: UInt64] {
+        guard let counts = state.withLock({ $0.session?.requestCounts.snapshot }) else { return [:] }
+        var out: [String: UInt64] = [:]
+        for (op, n) in counts { out[Self.opcodeName(op)] = n }
+        return out
+    }
+
+    static func opcodeName(_ op: UInt32) -> String {
+        let names: [Int: String] = [
+            CFK_LOOKUP: "LOOKUP", CFK_FORGET: "FORGET", CFK_GETATTR: "GETATTR", CFK_SETATTR: "SETATTR",
+            CFK_READLINK: "READLINK", CFK_SYMLINK: "SYMLINK", CFK_MKNOD: "MKNOD", CFK_MKDIR: "MKDIR",
+            CFK_UNLINK: "UNLINK", CFK_RMDIR: "RMDIR", CFK_RENAME: "RENAME", CFK_LINK: "LINK", CFK_OPEN: "OPEN",
+            CFK_READ: "READ", CFK_WRITE: "WRITE", CFK_STATFS: "STATFS", CFK_RELEASE: "RELEASE", CFK_FSYNC: "FSYNC",
+            CFK_SETXATTR: "SETXATTR", CFK_GETXATTR: "GETXATTR", CFK_LISTXATTR: "LISTXATTR",
+            CFK_REMOVEXATTR: "REMOVEXATTR", CFK_FLUSH: "FLUSH", CFK_INIT: "INIT", CFK_OPENDIR: "OPENDIR",
+            CFK_READDIR: "READDIR", CFK_RELEASEDIR: "RELEASEDIR", CFK_FSYNCDIR: "FSYNCDIR", CFK_ACCESS: "ACCESS",
+            CFK_CREATE: "CREATE", CFK_INTERRUPT: "INTERRUPT", CFK_BATCH_FORGET: "BATCH_FORGET",
+            CFK_FALLOCATE: "FALLOCATE", CFK_READDIRPLUS: "READDIRPLUS", CFK_RENAME2: "RENAME2", CFK_LSEEK: "LSEEK",
+            CFK_COPY_FILE_RANGE: "COPY_FILE_RANGE", CFK_STATX: "STATX",
+        ]
+        return names[Int(op)] ?? "OP\(op)"
+    }
+
     /// If `path` is a dead FUSE mount (stat fails with ENOTCONN: its daemon died), detaches it
     /// lazily and returns true. Anything else is left alone. A mount whose daemon is gone but whose
     /// connection a holder keeps is not dead: `mount()` takes it over.

@@ -30,6 +30,7 @@ final class Session: @unchecked Sendable {
     var device: UInt64
     var connection: UInt32 { UInt32(truncatingIfNeeded: device & 0xff) | UInt32(truncatingIfNeeded: (device >> 12) & 0xffff_ff00) }
 
+    let requestCounts = RequestCounts()
     private let stopping = Atomic<Bool>(false)
     private let running = Atomic<Int>(0)
     private let threads = Mutex<[pthread_t]>([])
@@ -240,6 +241,7 @@ final class Session: @unchecked Sendable {
             let req = Request(base: input, length: n)
             let othersIdle = idle.subtract(1, ordering: .relaxed).newValue
             if othersIdle == 0 && Self.isSlow(req) { startWorker() }
+            requestCounts.count(req.opcode)
             dispatcher.handle(req, reply)
             idle.add(1, ordering: .relaxed)
         }
@@ -317,5 +319,28 @@ final class Session: @unchecked Sendable {
     @discardableResult
     func resendUnanswered() -> Int32 {
         notify(CFK_NOTIFY_RESEND, UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+}
+
+/// Requests served per opcode since the mount (for measurements: what one create costs).
+final class RequestCounts: @unchecked Sendable {
+    static let opcodes = 64
+    /// C atomics: Swift's Atomic cannot live in an array.
+    private let counts = UnsafeMutablePointer<Int64>.allocate(capacity: opcodes)
+
+    init() { counts.initialize(repeating: 0, count: Self.opcodes) }
+    deinit { counts.deallocate() }
+
+    func count(_ opcode: UInt32) {
+        if opcode < Self.opcodes { _ = cairn_atomic_add64(counts + Int(opcode), 1) }
+    }
+
+    var snapshot: [UInt32: UInt64] {
+        var out: [UInt32: UInt64] = [:]
+        for i in 0..<Self.opcodes {
+            let n = cairn_atomic_load64(counts + i)
+            if n > 0 { out[UInt32(i)] = UInt64(n) }
+        }
+        return out
     }
 }

@@ -14,6 +14,7 @@
 //   detach ID                -> "ok" or "error ..."
 //   enforcement ID           -> "enforcement ID daemon" or "enforcement ID project N"
 //   takeover                 -> "takeover none" or "takeover volumes=N inodes=N stale=N handles=N seconds=S"
+//   requests                 -> "requests LOOKUP=N CREATE=N ..." (served since the mount)
 //   stats                    -> "stats threads=N rss_kib=N fds=N"
 import CairnFS
 import Glibc
@@ -162,6 +163,8 @@ func handle(_ line: String) -> String {
             case .projectQuota(let id): return "enforcement \(words[1]) project \(id)"
             case .btrfsQgroup(let id): return "enforcement \(words[1]) btrfs-qgroup \(id)"
             }
+        case ("requests", 1):
+            return "requests " + fileSystem.requestCounts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         case ("takeover", 1):
             guard let t = fileSystem.takeover else { return "takeover none" }
             return "takeover volumes=\(t.volumes) inodes=\(t.inodes) stale=\(t.staleInodes) handles=\(t.handles) seconds=\(t.seconds)"
