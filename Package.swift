@@ -34,7 +34,8 @@ let package = Package(
         // descriptor holder process (C: it runs before any Swift code in the holder).
         .target(name: "CFuseKernel"),
         // Cairn's FUSE filesystem: the protocol on /dev/fuse, kernel passthrough, per-volume
-        // capacity (project quotas or the daemon's own accounting), restarts pods do not notice.
+        // capacity (project quotas, btrfs qgroups or the daemon's own accounting), restarts pods do
+        // not notice.
         .target(name: "CairnFS", dependencies: [
             "CFuseKernel", .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),

@@ -99,8 +99,17 @@ struct HolderClient {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
+        // The spawning thread may block signals (the harness blocks SIGTERM for sigwait): the holder
+        // starts with none blocked, so an administrator's SIGTERM still ends it.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
         var pid = pid_t()
-        let rc = posix_spawn(&pid, "/proc/self/exe", &actions, nil, argv, envp)
+        let rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attributes, argv, envp)
         if rc != 0 { throw Errno(rc) }
         // The holder is in its own session and outlives this process; the caller reaps it if it
         // ends while this process lives (after EXIT).
