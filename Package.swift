@@ -33,16 +33,18 @@ let package = Package(
         .target(name: "CairnStore", dependencies: [
             "CairnCore", .product(name: "GRDB", package: "GRDB.swift"),
         ], exclude: ["README.md"]),
-        // libfuse3 through the system library.
-        .systemLibrary(name: "CFuse3", pkgConfig: "fuse3",
-                       providers: [.apt(["libfuse3-dev"])]),
-        // Cairn's FUSE filesystem: passthrough with per-volume capacity.
+        // The FUSE kernel protocol's layouts, the Linux calls Swift cannot make, and the
+        // descriptor holder process (C: it runs before any Swift code in the holder).
+        .target(name: "CFuseKernel"),
+        // Cairn's FUSE filesystem: the protocol on /dev/fuse, kernel passthrough, per-volume
+        // capacity (project quotas, btrfs qgroups or the daemon's own accounting), restarts pods do
+        // not notice.
         .target(name: "CairnFS", dependencies: [
-            "CFuse3", .product(name: "Logging", package: "swift-log"),
+            "CFuseKernel", .product(name: "Logging", package: "swift-log"),
         ], exclude: ["README.md"]),
         // Node agent: mounts pod volumes, cleans stale mounts, `cairn exec`.
         .target(name: "CairnNode", dependencies: [
-            "CairnFS", .product(name: "Logging", package: "swift-log"),
+            "CairnFS", "CFuseKernel", .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"]),
         // Wire types and paths of Cairn's own API (/cairn/v1), shared by the daemon and the CLI.
@@ -90,8 +92,8 @@ let package = Package(
         .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore", "CairnManifest"]),
         .testTarget(name: "CairnControlTests", dependencies: ["CairnCore", "CairnControl"]),
         .testTarget(name: "CairnStoreTests", dependencies: ["CairnCore", "CairnStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "CairnFSTests", dependencies: ["CairnFS", "CairnNode"]),
-        .testTarget(name: "CairnNodeTests", dependencies: ["CairnNode"]),
+        .testTarget(name: "CairnFSTests", dependencies: ["CairnFS", "CairnNode", "CFuseKernel"]),
+        .testTarget(name: "CairnNodeTests", dependencies: ["CairnNode", "CFuseKernel"]),
         // The API request table both server test targets run (in process, and against a live daemon).
         .target(name: "CairnAPIScenarios", dependencies: ["CairnCore", "CairnManifest"], path: "Tests/CairnAPIScenarios"),
         .testTarget(name: "CairnServerTests", dependencies: [

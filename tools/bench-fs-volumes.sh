@@ -97,7 +97,7 @@ if [ "$separate" -gt 0 ]; then
     start=$(date +%s.%N)
     for i in $(seq "$separate"); do
         mkdir -p "$work/sep/m$i"
-        "$harness" --mount "$work/sep/m$i" --volume "v=$work/backing/v$i:$((1 << 30))" \
+        "$harness" --mount "$work/sep/m$i" --volume "v=$work/backing/v$i:$((1 << 30))" --no-holder \
             >"$work/sep/m$i.out" 2>"$work/sep/m$i.out.err" </dev/null &
         pids+=("$!")
     done

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Benchmarks CairnFS against the native backing directory and a bindfs mount of it with fio.
+# Benchmarks CairnFS against the native backing directory and a bindfs mount of it, in one
+# invocation: data rows with fio, metadata rows with tools/bench-meta.c (a C loop, so the figure is
+# the filesystem's, not the tool's). Two data roots:
+#   plain: a directory on the root disk's ext4 (Cairn enforces capacity itself)    native, bindfs, cairn
+#   kq:    a loop-mounted image whose kernel enforces each volume's capacity       native-kq, cairn-kq
+#          (ext4 with project quotas where the kernel can mount it, CONFIG_QFMT_V2; else btrfs
+#          with qgroups, the volume a NOCOW subvolume with a limit, the native target the same)
 #
 #   sudo tools/bench-fs.sh            # builds cairnfs-harness (release) in the package dir
 #
 # Environment:
 #   CAIRN_PACKAGE_DIR   package to build cairnfs-harness in (default: this script's ..)
 #   CAIRNFS_HARNESS     use this cairnfs-harness binary instead of building
-#   CAIRNFS_ARGS        extra harness arguments (e.g. "--splice", "--writeback")
+#   CAIRNFS_ARGS        extra harness arguments (e.g. "--no-passthrough", "--writeback")
 #   BENCH_DIR           parent of the scratch directory (default /var/tmp)
 #   BENCH_RUNS=3 BENCH_SEQ_SIZE=1G BENCH_RAND_SIZE=128M BENCH_RUNTIME=3 BENCH_FILES=10000
-#   BENCH_TARGETS="native bindfs cairn"
+#   BENCH_KQ_IMAGE_SIZE=6G
+#   BENCH_TARGETS="native bindfs cairn native-kq cairn-kq"
 #
-# Prints one table: each row's median over BENCH_RUNS runs and its ratio to native.
+# Prints one table: each row's median over BENCH_RUNS runs and its ratio to its data root's
+# native figure (cairn-kq against native-kq).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,11 +29,12 @@ seq_size=${BENCH_SEQ_SIZE:-1G}
 rand_size=${BENCH_RAND_SIZE:-128M}
 runtime=${BENCH_RUNTIME:-3}
 nfiles=${BENCH_FILES:-10000}
-targets=${BENCH_TARGETS:-native bindfs cairn}
+kq_size=${BENCH_KQ_IMAGE_SIZE:-6G}
+targets=${BENCH_TARGETS:-native bindfs cairn native-kq cairn-kq}
 
 if [ "$(id -u)" != 0 ]; then echo "bench-fs: run as root (drop_caches, mounts)" >&2; exit 1; fi
-for tool in fio bindfs python3; do
-    command -v "$tool" >/dev/null || apt-get install -y fio bindfs python3 >/dev/null
+for tool in fio bindfs python3 cc mkfs.ext4 mkfs.btrfs; do
+    command -v "$tool" >/dev/null || apt-get install -y fio bindfs python3 gcc e2fsprogs btrfs-progs >/dev/null
 done
 
 harness=${CAIRNFS_HARNESS:-}
@@ -36,39 +45,69 @@ if [ -z "$harness" ]; then
 fi
 
 work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/cairn-bench.XXXXXX")
-harness_pid=""
+harness_pids=()
 cleanup() {
     set +e
     mountpoint -q "$work/bindfs-mnt" && umount "$work/bindfs-mnt"
-    if [ -n "$harness_pid" ]; then
-        kill -TERM "$harness_pid" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$harness_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$harness_pid" 2>/dev/null
-    fi
-    mountpoint -q "$work/cairn-mnt" && umount -l "$work/cairn-mnt"
+    for pid in "${harness_pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null
+    done
+    for m in "$work/cairn-mnt" "$work/kq/cairn-mnt"; do mountpoint -q "$m" && umount -l "$m"; done
+    mountpoint -q "$work/kq" && umount -l "$work/kq"
     rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT INT TERM
 
-mkdir -p "$work"/{native,bindfs-backing,bindfs-mnt,cairn-backing,cairn-mnt,results}
+cc -O2 -o "$work/bench-meta" "$here/bench-meta.c"
+mkdir -p "$work"/{native,bindfs-backing,bindfs-mnt,cairn-backing,cairn-mnt,results,kq}
+# The kernel-quota data root: an image on the same disk, loop-mounted.
+truncate -s "$kq_size" "$work/kq.img"
+if mkfs.ext4 -q -F -O project,quota "$work/kq.img" && mount -o loop,prjquota "$work/kq.img" "$work/kq" 2>/dev/null; then
+    kq_kind="ext4 project quotas"
+    mkdir -p "$work/kq"/{native,cairn-backing}
+    # The native target gets a project id and limit too, so both pay for quota accounting.
+    chattr -p 4242 +P "$work/kq/native" 2>/dev/null || true
+else
+    kq_kind="btrfs qgroups"
+    mkfs.btrfs -q -f "$work/kq.img"
+    mount -o loop "$work/kq.img" "$work/kq"
+    btrfs quota enable "$work/kq"
+    for d in native cairn-backing; do
+        btrfs subvolume create "$work/kq/$d" >/dev/null
+        chattr +C "$work/kq/$d"
+        btrfs qgroup limit $((64 << 30)) "$work/kq/$d"
+    done
+fi
+mkdir -p "$work/kq/cairn-mnt"
 # ext4 avoids reusing recently deleted inodes by scanning for them, which makes creates that follow
 # another target's unlinks slow; with the Orlov "top directory" flag each new metadata directory
 # goes to a fresh block group, so no target pays for the one before it.
 chattr +T "$work/native" "$work/bindfs-backing" "$work/cairn-backing" 2>/dev/null || true
 bindfs "$work/bindfs-backing" "$work/bindfs-mnt"
-mkfifo "$work/harness-out"
-# shellcheck disable=SC2086
-"$harness" --mount "$work/cairn-mnt" --volume "bench=$work/cairn-backing:$((64 << 30))" ${CAIRNFS_ARGS:-} \
-    >"$work/harness-out" 2>"$work/harness.log" </dev/null &
-harness_pid=$!
-read -r -t 30 line <"$work/harness-out" || true
-if [ "${line:-}" != ready ]; then echo "bench-fs: cairnfs-harness did not start" >&2; exit 1; fi
+
+start_harness() {  # MOUNT BACKING
+    local out="$1.out"
+    mkfifo "$out"
+    # shellcheck disable=SC2086
+    "$harness" --mount "$1" --volume "bench=$2:$((64 << 30))" --no-holder ${CAIRNFS_ARGS:-} \
+        >"$out" 2>"$1.log" </dev/null &
+    harness_pids+=($!)
+    local line=""
+    read -r -t 30 line <"$out" || true
+    if [ "$line" != ready ]; then echo "bench-fs: cairnfs-harness did not start on $1: $(cat "$1.log")" >&2; exit 1; fi
+}
+start_harness "$work/cairn-mnt" "$work/cairn-backing"
+start_harness "$work/kq/cairn-mnt" "$work/kq/cairn-backing"
 
 dir_of() {
     case $1 in
         native) echo "$work/native" ;;
         bindfs) echo "$work/bindfs-mnt" ;;
         cairn) echo "$work/cairn-mnt/bench" ;;
+        native-kq) echo "$work/kq/native" ;;
+        cairn-kq) echo "$work/kq/cairn-mnt/bench" ;;
     esac
 }
 
@@ -119,21 +158,18 @@ for run in $(seq "$runs"); do
                 --size="$rand_size" --numjobs="$jobs" --time_based --runtime="$runtime" --invalidate=0 "${common[@]}"
             rm -f "$d"/rand.*
         done
-        # Metadata: create, stat and unlink of $nfiles empty files in one directory.
+        # Metadata: $nfiles files in a fresh directory: create + 1 KiB write + close, stat, unlink.
         mkdir -p "$d/meta.$run"
-        # (a later --directory overrides the one fio_run passes)
-        meta=(--name=m --bs=4k --nrfiles="$nfiles" --filesize=4k --openfiles=1 --fallocate=none --thread
-              --directory="$d/meta.$run")
-        fio_run meta-create "$target" "$run" write_iops --ioengine=filecreate --rw=write "${meta[@]}"
-        fio_run meta-stat "$target" "$run" read_iops --ioengine=filestat --rw=read "${meta[@]}"
-        fio_run meta-unlink "$target" "$run" write_iops --ioengine=filedelete --rw=write "${meta[@]}"
-        rm -rf "$d/meta.$run"
+        "$work/bench-meta" "$d/meta.$run" "$nfiles" | while read -r op value; do
+            echo "meta-$op $target $run $value" >>"$work/results/all.txt"
+        done
+        rmdir "$d/meta.$run"
     done
 done
 
-python3 - "$work/results/all.txt" "$targets" <<'PY'
+python3 - "$work/results/all.txt" "$targets" "$runs" "$kq_kind" <<'PY'
 import statistics, sys
-path, targets = sys.argv[1], sys.argv[2].split()
+path, targets, runs, kq_kind = sys.argv[1], sys.argv[2].split(), sys.argv[3], sys.argv[4]
 values = {}
 for line in open(path):
     row, target, run, value = line.split()
@@ -141,7 +177,8 @@ for line in open(path):
 rows = ["seq-write", "seq-read-cold", "seq-read-warm", "rand-read-1j", "rand-read-2j",
         "rand-write-1j", "rand-write-2j", "meta-create", "meta-stat", "meta-unlink"]
 unit = {"seq-write": "MB/s", "seq-read-cold": "MB/s", "seq-read-warm": "MB/s"}
-header = "| row | unit | " + " | ".join(f"{t}" + ("" if t == "native" else f" | {t}/native") for t in targets) + " |"
+baseline = {t: ("native-kq" if t.endswith("-kq") else "native") for t in targets}
+header = "| row | unit | " + " | ".join(t if t == baseline[t] else f"{t} | {t}/{baseline[t]}" for t in targets) + " |"
 print(header)
 print("|" + "---|" * (header.count("|") - 1))
 for row in rows:
@@ -150,9 +187,9 @@ for row in rows:
     for t in targets:
         v = med.get(t)
         cells.append("-" if v is None else f"{v:,.0f}")
-        if t != "native":
-            n = med.get("native")
+        if t != baseline[t]:
+            n = med.get(baseline[t])
             cells.append("-" if v is None or not n else f"{v / n:.2f}x")
     print(f"| {row} | {unit.get(row, 'IOPS' if row.startswith('rand') else 'ops/s')} | " + " | ".join(cells) + " |")
-print(f"\n{len(values and next(iter(values.values())))} runs per cell, median.")
+print(f"\n{runs} runs per cell, median. kq: {kq_kind}. Metadata: create + 1 KiB write + close, stat, unlink of the same files (C loop).")
 PY

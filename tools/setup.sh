@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs what Cairn needs on a fresh Debian 12 machine (as root): libfuse3 to build and mount, SQLite,
+# Installs what Cairn needs on a fresh Debian 12 machine (as root): FUSE (the daemon speaks /dev/fuse itself), SQLite,
 # and the tools the tests and benchmarks compare against. Safe to run again.
 set -euo pipefail
-packages=(libfuse3-dev fuse3 libsqlite3-dev bindfs fio)
+packages=(fuse3 libsqlite3-dev bindfs fio btrfs-progs e2fsprogs)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

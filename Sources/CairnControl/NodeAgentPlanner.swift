@@ -128,6 +128,12 @@ public enum NodeAgentPlanner {
                         name: m.claimName, uid: m.claimUID)
     }
 
+    /// Every mount of a pod on its node, or nil while any claim is not Bound to its volume yet.
+    public static func resolvedMounts(_ pod: Pod, in index: ClusterIndex) -> [PodVolumeMount]? {
+        let all = mounts(pod, pod.spec.nodeName ?? "", index)
+        return all.allSatisfy { $0 != nil } ? all.compactMap { $0 } : nil
+    }
+
     /// One mount per persistentVolumeClaim volume, in the pod's order; nil where the claim is not Bound
     /// to an existing local volume that names it.
     static func mounts(_ pod: Pod, _ node: String, _ index: ClusterIndex) -> [PodVolumeMount?] {

@@ -1,4 +1,4 @@
-import CFuse3
+import CFuseKernel
 import Glibc
 
 /// An errno value: the one currency of failure inside the filesystem. Every backing call that
@@ -60,6 +60,9 @@ public enum FileSystemError: Error, CustomStringConvertible, Equatable {
     case unknownVolume(id: String)
     case volumeBusy(id: String, openHandles: Int)
     case invalidCapacity(id: String, bytes: Int64)
+    case quotaFailed(id: String, path: String, errno: Int32)
+    case tooManyVolumes(id: String, limit: Int)
+    case mountBusy(path: String)
 
     public var description: String {
         switch self {
@@ -85,6 +88,12 @@ public enum FileSystemError: Error, CustomStringConvertible, Equatable {
             return "volume \(id) still has \(openHandles) open file or directory handle(s); stop the pods using it (and unmount their bind mounts) before detaching"
         case let .invalidCapacity(id, bytes):
             return "volume \(id): capacity \(bytes) bytes is not valid; it must be positive"
+        case let .quotaFailed(id, path, errno):
+            return "volume \(id): setting the project quota of \(path) failed: \(errnoText(errno)); the data root's filesystem reports project quotas as enforced, so check its quota state (quotactl) or attach with project quotas off"
+        case let .tooManyVolumes(id, limit):
+            return "volume \(id): the node filesystem already serves its limit of \(limit); detach unused volumes first"
+        case let .mountBusy(path):
+            return "\(path) is served by another running cairnfs daemon (its descriptor holder has an owner); stop that one first"
         }
     }
 }

@@ -1,61 +1,92 @@
-import CFuse3
+import CFuseKernel
 import Glibc
 import Logging
 import Synchronization
 
-/// Who made a request (fuse_req_ctx): new inodes belong to this uid/gid, and `umask` is applied
-/// to their mode here because the session asks the kernel not to (FUSE_CAP_DONT_MASK).
+/// Who made a request (the request header): new inodes belong to this uid/gid, and `umask` is
+/// applied to their mode here because the session asks the kernel not to (FUSE_DONT_MASK).
 struct Caller {
     var uid: uid_t
     var gid: gid_t
     var umask: mode_t
 }
 
-/// What a directory handle holds: the stream and where it stands.
-final class DirHandle: @unchecked Sendable {
-    /// The DIR stream; used only while holding `position`.
-    let stream: OpaquePointer
-    /// Guards the stream and holds the d_off of the last entry read from it (where the stream
-    /// stands). The kernel serialises readdir on one open directory; the lock makes that an
-    /// invariant rather than an assumption. Leaf lock.
-    let position = Mutex<Int64>(0)
-    let inode: Inode
+/// What an OPEN or CREATE is answered with.
+struct OpenReply {
+    var fh: UInt64
+    var openFlags: UInt32
+    var backingID: Int32
+}
 
-    init(stream: OpaquePointer, inode: Inode) {
-        self.stream = stream
-        self.inode = inode
+/// The device a session serves, for the calls the filesystem makes on it besides requests:
+/// registering passthrough backing files. Its descriptor is set once the connection exists.
+final class DeviceHandle: Sendable {
+    let fd = Atomic<Int32>(-1)
+
+    /// FUSE_DEV_IOC_BACKING_OPEN; the kernel keeps its own reference to the file. The calling
+    /// thread's credentials, captured here, are the ones the kernel uses for passthrough I/O on it:
+    /// worker threads have given up CAP_SYS_RESOURCE (quota limits apply to them), and CAP_FSETID
+    /// is dropped for the call, so a passthrough write clears set-user-ID and set-group-ID bits as
+    /// an unprivileged writer's does (FUSE_HANDLE_KILLPRIV_V2 leaves that to the server, which never
+    /// sees a passthrough write).
+    func registerBacking(_ file: Int32) throws(Errno) -> Int32 {
+        var map = cfk_backing_map(fd: file, flags: 0, padding: 0)
+        _ = cairn_thread_drop_effective_cap(Int32(CAIRN_CAP_FSETID))
+        let id = cairn_ioctl_ptr(fd.load(ordering: .relaxed), CFK_DEV_IOC_BACKING_OPEN, &map)
+        let e = Errno.current
+        _ = cairn_thread_raise_effective_cap(Int32(CAIRN_CAP_FSETID))
+        if id <= 0 { throw e }
+        return id
     }
 
-    deinit { closedir(stream) }
+    func closeBacking(_ id: Int32) {
+        var value = UInt32(bitPattern: id)
+        _ = cairn_ioctl_ptr(fd.load(ordering: .relaxed), CFK_DEV_IOC_BACKING_CLOSE, &value)
+    }
 }
 
 /// The passthrough: every operation on backing inodes, relative to descriptors Cairn holds.
 ///
 /// Fields and their guards:
-/// - `table`: its own mutex (see InodeTable).
+/// - `table`, `files`: their own mutexes (see InodeTable, OpenFileTable).
 /// - `registry`: attached volumes by id and their root node ids; its mutex is never held across a
-///   syscall except the O(volumes) work of listing, and never together with the table's mutex.
+///   syscall except the O(volumes) work of listing, and never together with the table's mutex
+///   except to pin or unpin a volume root (registry, then table).
 /// - the volume counters: atomics (see Volume).
-final class Passthrough: Sendable {
+final class Passthrough: @unchecked Sendable {
     struct Registry {
         var volumes: [String: (volume: Volume, rootID: UInt64)] = [:]
-        var nextSerial: UInt32 = 1
         var changed = timespec(tv_sec: 0, tv_nsec: 0)
     }
 
     static let blockSize: Int64 = 4096
     static let rootID: UInt64 = 1
 
-    let table = InodeTable()
+    let memory: SessionMemory
+    let device: DeviceHandle
+    let hooks: InodeHooks
+    let table: InodeTable
+    let files: OpenFileTable
     let registry: Mutex<Registry>
     let entryTimeout: Double
     let attrTimeout: Double
     let logger: Logger
+    /// Whether the kernel agreed to FUSE_PASSTHROUGH (set from INIT).
+    let passthroughEnabled = Atomic<Bool>(false)
+    /// Opens may use passthrough (a tuning switch, for measuring the daemon path alone).
+    let passthroughAllowed: Bool
 
-    init(logger: Logger, entryTimeout: Double = 10, attrTimeout: Double = 10) {
+    init(memory: SessionMemory, device: DeviceHandle, logger: Logger, entryTimeout: Double = 10,
+         attrTimeout: Double = 10, passthroughAllowed: Bool = true) {
+        self.memory = memory
+        self.device = device
         self.logger = logger
         self.entryTimeout = entryTimeout
         self.attrTimeout = attrTimeout
+        self.passthroughAllowed = passthroughAllowed
+        self.hooks = InodeHooks(device: device)
+        self.table = InodeTable(memory: memory, hooks: hooks)
+        self.files = OpenFileTable(memory: memory)
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         registry = Mutex(Registry(changed: now))
@@ -76,7 +107,7 @@ final class Passthrough: Sendable {
     /// The inode for a node id; the virtual root has none (EROFS for what would modify it).
     func inode(_ id: UInt64, rootError: Errno = .readOnly) throws(Errno) -> Inode {
         if id == Self.rootID { throw rootError }
-        guard let inode = table.get(id) else { throw Errno.stale }
+        guard let inode = table.get(id), inode.fd >= 0 else { throw Errno.stale }
         if inode.volume.detached.load(ordering: .relaxed) { throw Errno.stale }
         return inode
     }
@@ -155,7 +186,7 @@ final class Passthrough: Sendable {
             close(fd)
             throw e
         }
-        let inode = table.insertOrRef(fd: fd, stat: st, volume: volume, accounted: !fresh)
+        let inode = try table.insertOrRef(fd: fd, stat: st, volume: volume, accounted: !fresh)
         if fresh { inode.reconcile() }
         return (inode, st)
     }
@@ -167,62 +198,110 @@ final class Passthrough: Sendable {
         }
     }
 
-    func setattr(_ id: UInt64, _ attr: stat, _ toSet: Int32, fh: Int32?) throws(Errno) -> stat {
+    /// What a SETATTR asks for (FATTR_* bits of `valid`).
+    struct AttrChange {
+        var valid: UInt32
+        var mode: mode_t = 0
+        var uid: uid_t = 0
+        var gid: gid_t = 0
+        var size: Int64 = 0
+        var atime = timespec()
+        var mtime = timespec()
+        var fh: UInt64?
+
+        func has(_ flag: Int) -> Bool { valid & UInt32(flag) != 0 }
+    }
+
+    func setattr(_ id: UInt64, _ change: AttrChange) throws(Errno) -> stat {
         let inode = try writable(id)
-        if toSet & FUSE_SET_ATTR_MODE != 0 {
+        let handleFD: Int32? = try change.fh.map { fh throws(Errno) in try files.fd(fh) }
+        if change.has(CFK_FATTR_MODE) {
             if inode.isSymlink { throw Errno.notSupported }
-            let mode = attr.st_mode & 0o7777
-            if let fh {
-                _ = try sys { fchmod(fh, mode) }
+            let mode = change.mode & 0o7777
+            if let handleFD {
+                _ = try sys { fchmod(handleFD, mode) }
             } else {
                 _ = try sys { chmod(inode.procPath, mode) }
             }
         }
-        if toSet & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID) != 0 {
-            let uid = toSet & FUSE_SET_ATTR_UID != 0 ? attr.st_uid : uid_t.max
-            let gid = toSet & FUSE_SET_ATTR_GID != 0 ? attr.st_gid : gid_t.max
+        if change.has(CFK_FATTR_UID) || change.has(CFK_FATTR_GID) {
+            let uid = change.has(CFK_FATTR_UID) ? change.uid : uid_t.max
+            let gid = change.has(CFK_FATTR_GID) ? change.gid : gid_t.max
             _ = try sys { fchownat(inode.fd, "", uid, gid, Int32(CAIRN_AT_EMPTY_PATH) | AT_SYMLINK_NOFOLLOW) }
         }
-        if toSet & FUSE_SET_ATTR_SIZE != 0 {
+        if change.has(CFK_FATTR_SIZE) {
             guard inode.isRegular else { throw inode.isDirectory ? Errno(EISDIR) : Errno.invalid }
-            let size = Int64(attr.st_size)
+            let size = change.size
             let current = Int64(try inode.stat().st_size)
             // Growing only makes a hole (no blocks), but a file longer than the volume could
-            // never be filled: refuse it at the call, as the capacity promises.
-            if size > current && size > inode.volume.capacity.load(ordering: .relaxed) {
-                throw Errno.noSpace
+            // never be filled: the volume's capacity is its largest file size (EFBIG, as
+            // truncate(2) answers past the filesystem's maximum).
+            if size > current && size > inode.volume.capacity { throw Errno(EFBIG) }
+            var allocated = false
+            if size > current && inode.hasPassthroughOpens {
+                let fd: Int32
+                if let handleFD { fd = handleFD } else { fd = try sys { Glibc.open(inode.procPath, O_WRONLY | O_CLOEXEC) } }
+                defer { if handleFD == nil { close(fd) } }
+                allocated = try allocateInsteadOfHole(inode, fd: fd, from: current, to: size)
             }
-            if let fh {
-                _ = try sys { ftruncate(fh, off_t(size)) }
+            if allocated {
+                // fallocate already set the size.
+            } else if let handleFD {
+                _ = try sys { ftruncate(handleFD, off_t(size)) }
             } else {
                 _ = try sys { truncate(inode.procPath, off_t(size)) }
             }
+            if change.has(CFK_FATTR_KILL_SUIDGID) { Self.killSuidgid(path: inode.procPath) }
             inode.reconcile()
         }
-        if toSet & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME) != 0 {
+        if change.has(CFK_FATTR_ATIME) || change.has(CFK_FATTR_MTIME) {
             var times = [timespec(tv_sec: 0, tv_nsec: CAIRN_UTIME_OMIT),
                          timespec(tv_sec: 0, tv_nsec: CAIRN_UTIME_OMIT)]
-            if toSet & FUSE_SET_ATTR_ATIME_NOW != 0 {
+            if change.has(CFK_FATTR_ATIME_NOW) {
                 times[0].tv_nsec = CAIRN_UTIME_NOW
-            } else if toSet & FUSE_SET_ATTR_ATIME != 0 {
-                times[0] = attr.st_atim
+            } else if change.has(CFK_FATTR_ATIME) {
+                times[0] = change.atime
             }
-            if toSet & FUSE_SET_ATTR_MTIME_NOW != 0 {
+            if change.has(CFK_FATTR_MTIME_NOW) {
                 times[1].tv_nsec = CAIRN_UTIME_NOW
-            } else if toSet & FUSE_SET_ATTR_MTIME != 0 {
-                times[1] = attr.st_mtim
+            } else if change.has(CFK_FATTR_MTIME) {
+                times[1] = change.mtime
             }
             _ = try sys { utimensat(inode.fd, "", times, Int32(CAIRN_AT_EMPTY_PATH) | AT_SYMLINK_NOFOLLOW) }
         }
         return try inode.stat()
     }
 
-    func readlink(_ id: UInt64) throws(Errno) -> [CChar] {
+    /// What the kernel does on a write or truncate by a caller without CAP_FSETID (it asks the
+    /// server to, with FUSE_HANDLE_KILLPRIV_V2): clear set-user-ID, and set-group-ID if the group
+    /// may execute. The daemon's own calls run with CAP_FSETID, so the backing would keep them.
+    static func killSuidgid(fd: Int32) {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return }
+        let mode = killedMode(st.st_mode)
+        if mode != st.st_mode & 0o7777 { _ = fchmod(fd, mode) }
+    }
+
+    static func killSuidgid(path: String) {
+        let fd = Glibc.open(path, Int32(CAIRN_O_PATH) | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var st = stat()
+        guard fstatat(fd, "", &st, Int32(CAIRN_AT_EMPTY_PATH)) == 0 else { return }
+        let mode = killedMode(st.st_mode)
+        if mode != st.st_mode & 0o7777 { _ = chmod(path, mode) }
+    }
+
+    static func killedMode(_ mode: mode_t) -> mode_t {
+        var m = mode & 0o7777
+        m &= ~S_ISUID
+        if m & S_IXGRP != 0 { m &= ~S_ISGID }
+        return m
+    }
+
+    func readlink(_ id: UInt64, into buf: UnsafeMutablePointer<CChar>, capacity: Int) throws(Errno) -> Int {
         let inode = try inode(id, rootError: .invalid)
-        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = try sysSize { readlinkat(inode.fd, "", &buf, Int(PATH_MAX)) }
-        buf[n] = 0
-        return buf
+        return try sysSize { readlinkat(inode.fd, "", buf, capacity) }
     }
 
     // MARK: - Creating names
@@ -231,16 +310,23 @@ final class Passthrough: Sendable {
     /// the daemon, then hands it to the caller: owner uid, group from a set-group-ID parent or
     /// the caller's gid. The new inode is re-opened O_PATH|O_NOFOLLOW and checked to be of the
     /// type just made and still owned by the daemon before its owner changes, so a concurrent
-    /// rename inside the directory cannot redirect the chown to another inode.
+    /// rename inside the directory cannot redirect the chown to another inode. A resent request
+    /// (the daemon before this one may have made the name already) that finds the name taken
+    /// answers with what is there: the kernel holds the directory's lock while the request is
+    /// pending, so nobody else can have made it.
     func makeNode(parent: UInt64, name: UnsafePointer<CChar>, type: mode_t, caller: Caller,
-                  reserve: Int64, _ make: (Int32) -> Int32) throws(Errno) -> (Inode, stat) {
+                  reserve: Int64, replay: Bool, _ make: (Int32) -> Int32) throws(Errno) -> (Inode, stat) {
         let p = try writable(parent)
         try checkName(name)
         guard p.volume.reserve(reserve) else { throw Errno.noSpace }
         defer { p.volume.unreserve(reserve) }
         _ = cairn_thread_private_umask0()
         let parentStat = try p.stat()
-        _ = try sys { make(p.fd) }
+        if make(p.fd) < 0 {
+            let e = Errno.current
+            if replay && e.code == EEXIST { return try child(of: p, name: name, fresh: false) }
+            throw e
+        }
         let fd = try sys { openat(p.fd, name, Int32(CAIRN_O_PATH) | O_NOFOLLOW | O_CLOEXEC) }
         var st = stat()
         if fstatat(fd, "", &st, Int32(CAIRN_AT_EMPTY_PATH)) == 0, st.st_mode & S_IFMT == type,
@@ -250,36 +336,42 @@ final class Passthrough: Sendable {
                 _ = fchownat(fd, "", caller.uid, gid, Int32(CAIRN_AT_EMPTY_PATH) | AT_SYMLINK_NOFOLLOW)
             }
         }
-        p.volume.files.add(1, ordering: .relaxed)
+        p.volume.addFiles(1)
         let made = try adopt(fd: fd, volume: p.volume, fresh: true)
         p.reconcile()
         return made
     }
 
-    func mkdir(parent: UInt64, name: UnsafePointer<CChar>, mode: mode_t, caller: Caller) throws(Errno) -> (Inode, stat) {
+    func mkdir(parent: UInt64, name: UnsafePointer<CChar>, mode: mode_t, caller: Caller, replay: Bool) throws(Errno) -> (Inode, stat) {
         let m = mode & 0o7777 & ~caller.umask
         return try makeNode(parent: parent, name: name, type: S_IFDIR, caller: caller,
-                            reserve: Self.blockSize) { mkdirat($0, name, m) }
+                            reserve: Self.blockSize, replay: replay) { mkdirat($0, name, m) }
     }
 
-    func mknod(parent: UInt64, name: UnsafePointer<CChar>, mode: mode_t, rdev: dev_t, caller: Caller) throws(Errno) -> (Inode, stat) {
+    func mknod(parent: UInt64, name: UnsafePointer<CChar>, mode: mode_t, rdev: dev_t, caller: Caller, replay: Bool) throws(Errno) -> (Inode, stat) {
         let type = mode & S_IFMT
-        // Device nodes made by a root daemon would hand pods the host's devices.
-        guard type == S_IFIFO || type == S_IFSOCK || type == S_IFREG else { throw Errno.notPermitted }
+        if type == S_IFCHR || type == S_IFBLK {
+            // A device node made by a root daemon would hand pods the host's devices, unless both
+            // copies are inert: the node mount is nodev, and so must the backing be.
+            let p = try writable(parent)
+            guard p.volume.devicesInert else { throw Errno.notPermitted }
+        } else if type != S_IFIFO && type != S_IFSOCK && type != S_IFREG {
+            throw Errno.invalid
+        }
         let m = type | (mode & 0o7777 & ~caller.umask)
-        return try makeNode(parent: parent, name: name, type: type, caller: caller, reserve: 0) {
-            mknodat($0, name, m, 0)
+        return try makeNode(parent: parent, name: name, type: type, caller: caller, reserve: 0, replay: replay) {
+            mknodat($0, name, m, rdev)
         }
     }
 
-    func symlink(target: UnsafePointer<CChar>, parent: UInt64, name: UnsafePointer<CChar>, caller: Caller) throws(Errno) -> (Inode, stat) {
+    func symlink(target: UnsafePointer<CChar>, parent: UInt64, name: UnsafePointer<CChar>, caller: Caller, replay: Bool) throws(Errno) -> (Inode, stat) {
         try makeNode(parent: parent, name: name, type: S_IFLNK, caller: caller,
-                     reserve: Self.blockSize) { symlinkat(target, $0, name) }
+                     reserve: Self.blockSize, replay: replay) { symlinkat(target, $0, name) }
     }
 
-    /// Creates and opens a regular file. Returns the inode, its attributes and an open descriptor.
-    func create(parent: UInt64, name: UnsafePointer<CChar>, mode: mode_t, flags: Int32,
-                caller: Caller) throws(Errno) -> (Inode, stat, Int32) {
+    /// Creates and opens a regular file. Returns the inode, its attributes and the open reply.
+    func create(parent: UInt64, name: UnsafePointer<CChar>, mode: mode_t, flags: Int32, killSuidgid: Bool,
+                caller: Caller, replay: Bool) throws(Errno) -> (Inode, stat, OpenReply) {
         let p = try writable(parent)
         try checkName(name)
         _ = cairn_thread_private_umask0()
@@ -287,7 +379,7 @@ final class Passthrough: Sendable {
         let openFlags = Self.backingFlags(flags) & ~(O_CREAT | O_EXCL)
         var created = true
         var fd = openat(p.fd, name, openFlags | O_CREAT | O_EXCL | O_NOFOLLOW, m)
-        if fd < 0 && cairn_errno() == EEXIST && flags & O_EXCL == 0 {
+        if fd < 0 && cairn_errno() == EEXIST && (flags & O_EXCL == 0 || replay) {
             created = false
             fd = openat(p.fd, name, openFlags | O_NOFOLLOW)
         }
@@ -307,7 +399,9 @@ final class Passthrough: Sendable {
                     _ = fchmod(fd, keep)
                 }
             }
-            p.volume.files.add(1, ordering: .relaxed)
+            p.volume.addFiles(1)
+        } else if killSuidgid && flags & O_TRUNC != 0 {
+            Self.killSuidgid(fd: fd)
         }
         // The O_PATH descriptor comes from the open file, not the name: same inode for sure.
         let pathFD = Glibc.open("/proc/self/fd/\(fd)", Int32(CAIRN_O_PATH) | O_CLOEXEC)
@@ -325,28 +419,38 @@ final class Passthrough: Sendable {
         }
         if !created && flags & O_TRUNC != 0 { made.0.reconcile(statFD: fd) }
         if created { p.reconcile() }
-        p.volume.openHandles.add(1, ordering: .relaxed)
-        return (made.0, made.1, fd)
+        do {
+            let reply = try openHandle(made.0, flags: flags, fd: fd, stat: made.1)
+            return (made.0, made.1, reply)
+        } catch {
+            table.forget(made.0.nodeID, 1)
+            throw error
+        }
     }
 
-    /// Supplementary groups are not in fuse_req_ctx; this edge (set-group-ID file in a setgid
+    /// Supplementary groups are not in the request; this edge (set-group-ID file in a setgid
     /// directory of a group the caller is not in) is rare enough to not need them: keep the bit
     /// only for the caller's primary group.
     static func callerInGroup(_ gid: gid_t) -> Bool { false }
 
     /// Flags for the backing open: O_DIRECT is dropped (the kernel already bypasses the FUSE page
-    /// cache for O_DIRECT opens; libfuse's buffers are not aligned for the backing device).
+    /// cache for O_DIRECT opens; request buffers are not aligned for the backing device), and so
+    /// is O_APPEND: the kernel sends every write with its offset (the end of the file, for an
+    /// O_APPEND open), which also makes a resent write idempotent.
     static func backingFlags(_ flags: Int32) -> Int32 {
-        (flags & ~(O_NOCTTY | Int32(CAIRN_O_DIRECT) | O_NOFOLLOW)) | O_CLOEXEC
+        (flags & ~(O_NOCTTY | Int32(CAIRN_O_DIRECT) | O_NOFOLLOW | O_APPEND)) | O_CLOEXEC
     }
 
-    func link(_ id: UInt64, newParent: UInt64, newName: UnsafePointer<CChar>) throws(Errno) -> (Inode, stat) {
+    func link(_ id: UInt64, newParent: UInt64, newName: UnsafePointer<CChar>, replay: Bool) throws(Errno) -> (Inode, stat) {
         let inode = try writable(id)
         let np = try writable(newParent)
         try checkName(newName)
         guard inode.volume === np.volume else { throw Errno.crossDevice }
         guard !inode.isDirectory else { throw Errno.notPermitted }
-        _ = try sys { linkat(inode.fd, "", np.fd, newName, Int32(CAIRN_AT_EMPTY_PATH)) }
+        if linkat(inode.fd, "", np.fd, newName, Int32(CAIRN_AT_EMPTY_PATH)) != 0 {
+            let e = Errno.current
+            guard replay && e.code == EEXIST else { throw e }
+        }
         table.ref(inode.nodeID)
         np.reconcile()
         return (inode, try inode.stat())
@@ -356,26 +460,32 @@ final class Passthrough: Sendable {
 
     /// Bookkeeping after the last name of `st` went away.
     func lastNameRemoved(_ volume: Volume, _ st: stat) {
-        volume.files.subtract(1, ordering: .relaxed)
+        volume.addFiles(-1)
         let key = InodeKey(volume: volume.serial, dev: UInt64(st.st_dev), ino: UInt64(st.st_ino))
         if let inode = table.find(key) {
             inode.orphaned()
+            inode.pinWhileOpen()
         } else {
             volume.account(-Int64(st.st_blocks) * 512)
         }
     }
 
-    func remove(parent: UInt64, name: UnsafePointer<CChar>, directory: Bool) throws(Errno) {
+    /// A resent unlink or rmdir whose name is already gone was done by the daemon before.
+    func remove(parent: UInt64, name: UnsafePointer<CChar>, directory: Bool, replay: Bool) throws(Errno) {
         let p = try writable(parent)
         try checkName(name)
         var st = stat()
         let known = fstatat(p.fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
-        _ = try sys { unlinkat(p.fd, name, directory ? AT_REMOVEDIR : 0) }
+        if unlinkat(p.fd, name, directory ? AT_REMOVEDIR : 0) != 0 {
+            let e = Errno.current
+            if replay && e.code == ENOENT { return }
+            throw e
+        }
         if known && (directory || st.st_nlink <= 1) { lastNameRemoved(p.volume, st) }
     }
 
     func rename(parent: UInt64, name: UnsafePointer<CChar>, newParent: UInt64,
-                newName: UnsafePointer<CChar>, flags: UInt32) throws(Errno) {
+                newName: UnsafePointer<CChar>, flags: UInt32, replay: Bool) throws(Errno) {
         let p = try writable(parent)
         let np = try writable(newParent)
         try checkName(name)
@@ -384,7 +494,12 @@ final class Passthrough: Sendable {
         if flags & ~UInt32(CAIRN_RENAME_NOREPLACE | CAIRN_RENAME_EXCHANGE) != 0 { throw Errno.invalid }
         var victim = stat()
         let replaces = flags == 0 && fstatat(np.fd, newName, &victim, AT_SYMLINK_NOFOLLOW) == 0
-        _ = try sys { cairn_renameat2(p.fd, name, np.fd, newName, flags) }
+        if cairn_renameat2(p.fd, name, np.fd, newName, flags) != 0 {
+            let e = Errno.current
+            // The kernel holds both directories' locks while the request is pending.
+            if replay && e.code == ENOENT { return }
+            throw e
+        }
         if replaces {
             var moved = stat()
             let sameInode = fstatat(np.fd, newName, &moved, AT_SYMLINK_NOFOLLOW) == 0
@@ -400,42 +515,187 @@ final class Passthrough: Sendable {
     // MARK: - Files
 
     /// Opens the inode for I/O through its /proc/self/fd magic link (never by name).
-    /// Returns the descriptor and whether the kernel may keep its page cache.
-    func open(_ id: UInt64, flags: Int32) throws(Errno) -> (Int32, Bool) {
+    func open(_ id: UInt64, flags: Int32, killSuidgid: Bool) throws(Errno) -> OpenReply {
         let inode = try self.inode(id, rootError: Errno(EISDIR))
         let accmode = flags & O_ACCMODE
         if inode.volume.readOnly && (accmode != O_RDONLY || flags & O_TRUNC != 0) { throw Errno.readOnly }
-        let openFlags = Self.backingFlags(flags) & ~(O_CREAT | O_EXCL)
-        let fd = try sys { Glibc.open(inode.procPath, openFlags) }
-        var st = stat()
-        fstat(fd, &st)
-        let stamp = Inode.CacheStamp(size: Int64(st.st_size), mtimeSec: st.st_mtim.tv_sec,
-                                     mtimeNsec: st.st_mtim.tv_nsec)
-        let keep = inode.cacheStamp.withLock { s -> Bool in
-            defer { s = stamp }
-            return s == stamp
+        if inode.isDirectory && accmode != O_RDONLY { throw Errno(EISDIR) }
+        var fd: Int32 = -1
+        if flags & O_TRUNC != 0 {
+            // The truncation happens here, at the open (FUSE_ATOMIC_O_TRUNC).
+            fd = try sys { Glibc.open(inode.procPath, Self.backingFlags(flags) & ~(O_CREAT | O_EXCL)) }
+            if killSuidgid { Self.killSuidgid(fd: fd) }
+            inode.reconcile(statFD: fd)
         }
-        if flags & O_TRUNC != 0 { inode.reconcile(statFD: fd) }
+        var st = stat()
+        if fd >= 0 {
+            fstat(fd, &st)
+        } else {
+            st = try inode.stat()
+        }
+        return try openHandle(inode, flags: flags, fd: fd, stat: st)
+    }
+
+    /// Counts the open in its mode (deciding it again under the inode's lock: another open may have
+    /// changed what is allowed since), registers the backing file for passthrough, and records the
+    /// handle. Takes ownership of `fd` (-1: none yet; only passthrough opens may stay without one).
+    private func openHandle(_ inode: Inode, flags: Int32, fd: Int32, stat st: stat) throws(Errno) -> OpenReply {
+        let writable = flags & O_ACCMODE != O_RDONLY || flags & O_TRUNC != 0
+        let available = passthroughAllowed && passthroughEnabled.load(ordering: .relaxed)
+        let stamp = Inode.CacheStamp(size: Int64(st.st_size), mtimeSec: st.st_mtim.tv_sec, mtimeNsec: st.st_mtim.tv_nsec)
+        let handleFlags = Self.backingFlags(flags) & ~(O_CREAT | O_EXCL | O_TRUNC)
+        var handleFD = fd
+        // With daemon accounting, the first passthrough open of an inode needs a file without
+        // holes (see OpenPolicy): probed on a descriptor the backing registration can use too.
+        var probe: Int32 = -1
+        if available && !writable && inode.isRegular && !inode.volume.kernelQuota
+            && inode.io.withLock({ $0.passthrough + $0.passthroughDirect == 0 && $0.cached == 0 }) {
+            probe = Glibc.open(inode.procPath, O_RDONLY | O_CLOEXEC | Int32(CAIRN_O_NOATIME))
+        }
+        defer { if probe >= 0 { close(probe) } }
+        var (mode, keep, backing) = inode.io.withLock { io -> (IOMode, Bool, Int32) in
+            let first = io.passthrough + io.passthroughDirect == 0
+            let holes = first && !inode.volume.kernelQuota && (probe < 0 || Self.hasHoles(probe))
+            let m = OpenPolicy.mode(kernelQuota: inode.volume.kernelQuota, writable: writable,
+                                    passthroughAvailable: available, regularFile: inode.isRegular,
+                                    counts: .init(cached: io.cached, passthrough: io.passthrough + io.passthroughDirect),
+                                    holes: holes)
+            io.count(m, writable: writable, by: 1)
+            var keep = false
+            if m == .cached {
+                keep = io.stamp == stamp
+                io.stamp = stamp
+            }
+            return (m, keep, io.backingID)
+        }
+        do {
+            if mode != .passthrough && handleFD < 0 {
+                handleFD = try sys { Glibc.open(inode.procPath, handleFlags) }
+            }
+            if mode != .cached && backing == 0 {
+                do {
+                    backing = try registerBacking(inode, using: handleFD >= 0 ? handleFD : probe)
+                } catch {
+                    // Passthrough is not possible for this file (a stacked backing filesystem,
+                    // say): serve it on the daemon path instead.
+                    logger.debug("passthrough unavailable, using the daemon path", metadata: ["error": "\(error)"])
+                    if handleFD < 0 { handleFD = try sys { Glibc.open(inode.procPath, handleFlags) } }
+                    inode.io.withLock { io in
+                        io.count(mode, writable: writable, by: -1)
+                        io.count(.cached, writable: writable, by: 1)
+                        io.stamp = nil
+                    }
+                    mode = .cached
+                    keep = false
+                }
+            }
+        } catch {
+            inode.io.withLock { $0.count(mode, writable: writable, by: -1) }
+            if handleFD >= 0 { close(handleFD) }
+            throw error
+        }
+        let fh: UInt64
+        do {
+            fh = try files.add(inode: inode, flags: handleFlags, mode: mode, fd: handleFD, truncated: flags & O_TRUNC != 0)
+        } catch {
+            inode.io.withLock { $0.count(mode, writable: writable, by: -1) }
+            if handleFD >= 0 { close(handleFD) }
+            throw error
+        }
         inode.volume.openHandles.add(1, ordering: .relaxed)
-        return (fd, keep)
+        return OpenReply(fh: fh, openFlags: OpenPolicy.replyFlags(mode, keepCache: keep),
+                         backingID: mode == .cached ? 0 : backing)
+    }
+
+    /// Whether the open file `fd` has a hole before its end (SEEK_HOLE; unwritten preallocated
+    /// extents count as data).
+    static func hasHoles(_ fd: Int32) -> Bool {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return true }
+        if st.st_size == 0 { return false }
+        let hole = lseek(fd, 0, Int32(CAIRN_SEEK_HOLE))
+        return hole < 0 || Int64(hole) < Int64(st.st_size)
+    }
+
+    /// With daemon accounting, while `inode` has passthrough opens, what would become a hole in
+    /// [from, to) (a write past the end, a growing truncate) is allocated instead (see OpenPolicy),
+    /// reserved like a write. Returns false if the inode has no passthrough opens (nothing done).
+    func allocateInsteadOfHole(_ inode: Inode, fd: Int32, from: Int64, to: Int64) throws(Errno) -> Bool {
+        guard !inode.volume.kernelQuota, to > from else { return false }
+        return try inode.io.withLock { (io: inout Inode.IOState) throws(Errno) -> Bool in
+            guard io.passthrough + io.passthroughDirect > 0 else { return false }
+            let reserved = Self.unallocated(fd: fd, offset: from, length: to - from)
+            guard inode.volume.reserve(reserved) else { throw Errno.noSpace }
+            defer {
+                inode.reconcile(statFD: fd)
+                inode.volume.unreserve(reserved)
+            }
+            _ = try sys { cairn_fallocate(fd, 0, off_t(from), off_t(to - from)) }
+            return true
+        }
+    }
+
+    /// The inode's backing id, registering one if it has none (under the inode's lock, so two
+    /// opens never register two: every passthrough open of an inode must name the same one).
+    private func registerBacking(_ inode: Inode, using handleFD: Int32) throws(Errno) -> Int32 {
+        try inode.io.withLock { (io: inout Inode.IOState) throws(Errno) -> Int32 in
+            if io.backingID != 0 { return io.backingID }
+            let file: Int32
+            var opened = false
+            if handleFD >= 0 {
+                file = handleFD
+            } else {
+                file = try sys { Glibc.open(inode.procPath, O_RDONLY | O_CLOEXEC | Int32(CAIRN_O_NOATIME)) }
+                opened = true
+            }
+            defer { if opened { close(file) } }
+            let id = try device.registerBacking(file)
+            io.backingID = id
+            inode.record.backingID = id
+            return id
+        }
     }
 
     /// Called on release: the page cache the kernel keeps reflects writes made through it, so
     /// the stamp after them is the one a later open compares against.
-    func release(_ id: UInt64, fd: Int32, flags: Int32) {
-        if let inode = table.get(id) {
-            if flags & O_ACCMODE != O_RDONLY {
-                var st = stat()
-                if fstat(fd, &st) == 0 {
-                    let stamp = Inode.CacheStamp(size: Int64(st.st_size), mtimeSec: st.st_mtim.tv_sec,
-                                                 mtimeNsec: st.st_mtim.tv_nsec)
-                    inode.cacheStamp.withLock { $0 = stamp }
-                }
-                inode.reconcile(statFD: fd)
+    func release(_ fh: UInt64) {
+        guard let (entry, fd) = files.remove(fh) else { return }
+        let inode = entry.inode
+        let writable = entry.flags & O_ACCMODE != O_RDONLY
+        if writable {
+            var st = stat()
+            let statFD = fd >= 0 ? fd : nil
+            if entry.mode == .cached, let statFD, fstat(statFD, &st) == 0 {
+                let stamp = Inode.CacheStamp(size: Int64(st.st_size), mtimeSec: st.st_mtim.tv_sec,
+                                             mtimeNsec: st.st_mtim.tv_nsec)
+                inode.io.withLock { $0.stamp = stamp }
             }
-            inode.volume.openHandles.subtract(1, ordering: .relaxed)
+            inode.reconcile(statFD: statFD)
         }
-        close(fd)
+        inode.io.withLock { $0.count(entry.mode, writable: writable || entry.truncated, by: -1) }
+        inode.volume.openHandles.subtract(1, ordering: .relaxed)
+        if fd >= 0 { close(fd) }
+    }
+
+    /// A WRITE on the daemon path: reserve, write at the kernel's offset, reconcile.
+    func write(_ id: UInt64, fh: UInt64, offset: Int64, data: UnsafeRawPointer, count: Int,
+               killSuidgid: Bool) throws(Errno) -> Int {
+        let inode = try writable(id)
+        let fd = try files.fd(fh)
+        let reserved = try reserveWrite(inode.volume, fd: fd, offset: offset, length: Int64(count))
+        defer { inode.volume.unreserve(reserved) }
+        if killSuidgid { Self.killSuidgid(fd: fd) }
+        if inode.hasPassthroughOpens {
+            var st = stat()
+            if fstat(fd, &st) == 0 && offset > Int64(st.st_size) {
+                _ = try allocateInsteadOfHole(inode, fd: fd, from: Int64(st.st_size), to: offset)
+            }
+        }
+        let n = pwrite(fd, data, count, off_t(offset))
+        let e = Errno.current
+        inode.reconcile(statFD: fd)
+        if n < 0 { throw e }
+        return n
     }
 
     /// Bytes in [offset, offset+length) (widened to blocks) that are not allocated yet:
@@ -505,9 +765,9 @@ final class Passthrough: Sendable {
 
     /// Reserves what a write of `length` bytes at `offset` can allocate: first the worst case
     /// (every block of the range new, cheap), and only when that does not fit the exact count of
-    /// unallocated blocks (SEEK_DATA/SEEK_HOLE), so overwrites still succeed on a full volume.
+    /// unallocated blocks (FIEMAP), so overwrites still succeed on a full volume.
     func reserveWrite(_ volume: Volume, fd: Int32, offset: Int64, length: Int64) throws(Errno) -> Int64 {
-        if length <= 0 { return 0 }
+        if length <= 0 || volume.kernelQuota { return 0 }
         let bs = Self.blockSize
         let worst = ((offset + length + bs - 1) & ~(bs - 1)) - (offset & ~(bs - 1))
         if volume.reserve(worst) { return worst }
@@ -516,10 +776,11 @@ final class Passthrough: Sendable {
         throw Errno.noSpace
     }
 
-    func fallocate(_ id: UInt64, fd: Int32, mode: Int32, offset: Int64, length: Int64) throws(Errno) {
+    func fallocate(_ id: UInt64, fh: UInt64, mode: Int32, offset: Int64, length: Int64) throws(Errno) {
         let inode = try writable(id)
+        let fd = try files.fd(fh)
         var reserved: Int64 = 0
-        if mode & Int32(CAIRN_FALLOC_FL_PUNCH_HOLE) == 0 {
+        if mode & Int32(CAIRN_FALLOC_FL_PUNCH_HOLE) == 0 && !inode.volume.kernelQuota {
             reserved = Self.unallocated(fd: fd, offset: offset, length: length)
             guard inode.volume.reserve(reserved) else { throw Errno.noSpace }
         }
@@ -530,9 +791,11 @@ final class Passthrough: Sendable {
         _ = try sys { cairn_fallocate(fd, mode, off_t(offset), off_t(length)) }
     }
 
-    func copyFileRange(inFD: Int32, offIn: Int64, outID: UInt64, outFD: Int32, offOut: Int64,
+    func copyFileRange(inFH: UInt64, offIn: Int64, outID: UInt64, outFH: UInt64, offOut: Int64,
                        length: Int, flags: UInt32) throws(Errno) -> Int {
         let out = try writable(outID)
+        let inFD = try files.fd(inFH)
+        let outFD = try files.fd(outFH)
         let reserved = try reserveWrite(out.volume, fd: outFD, offset: offOut, length: Int64(length))
         defer {
             out.reconcile(statFD: outFD)
@@ -545,29 +808,40 @@ final class Passthrough: Sendable {
 
     // MARK: - Directories
 
-    func opendir(_ id: UInt64) throws(Errno) -> DirHandle? {
-        guard case .inode(let inode) = try node(id) else { return nil }
+    func opendir(_ id: UInt64) throws(Errno) -> UInt64 {
+        guard case .inode(let inode) = try node(id) else { return 0 }
+        guard inode.isDirectory else { throw Errno(ENOTDIR) }
+        let handle = try openDirStream(inode)
+        let fh = try files.add(inode: inode, flags: O_RDONLY | O_DIRECTORY, mode: .cached, fd: -1, truncated: false, dir: handle)
+        inode.volume.openHandles.add(1, ordering: .relaxed)
+        return fh
+    }
+
+    func openDirStream(_ inode: Inode) throws(Errno) -> DirHandle {
+        try inode.checkAlive()
         let fd = try sys { openat(inode.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         guard let stream = fdopendir(fd) else {
             let e = Errno.current
             close(fd)
             throw e
         }
-        inode.volume.openHandles.add(1, ordering: .relaxed)
         return DirHandle(stream: stream, inode: inode)
     }
 
-    func releasedir(_ handle: DirHandle) {
-        handle.inode.volume.openHandles.subtract(1, ordering: .relaxed)
+    func dirHandle(_ fh: UInt64) -> DirHandle? { files.entry(fh)?.dir }
+
+    func releasedir(_ fh: UInt64) {
+        guard fh != 0, let (entry, _) = files.remove(fh) else { return }
+        entry.inode.volume.openHandles.subtract(1, ordering: .relaxed)
     }
 
     // MARK: - statfs
 
-    func statfs(_ id: UInt64) throws(Errno) -> statvfs {
-        var out = statvfs()
-        out.f_bsize = UInt(Self.blockSize)
-        out.f_frsize = UInt(Self.blockSize)
-        out.f_namemax = 255
+    func statfs(_ id: UInt64) throws(Errno) -> cfk_kstatfs {
+        var out = cfk_kstatfs()
+        out.bsize = UInt32(Self.blockSize)
+        out.frsize = UInt32(Self.blockSize)
+        out.namelen = 255
         let volumes: [Volume]
         switch try node(id) {
         case .root: volumes = registry.withLock { r in r.volumes.values.map(\.volume) }
@@ -575,24 +849,25 @@ final class Passthrough: Sendable {
         }
         var capacity: Int64 = 0, used: Int64 = 0, files: Int64 = 0, freeFiles: UInt64 = 0
         for v in volumes {
-            capacity += v.capacity.load(ordering: .relaxed)
-            used += max(0, v.used.load(ordering: .relaxed))
-            files += max(0, v.files.load(ordering: .relaxed))
+            let cap = v.capacity
+            let (u, f) = v.usedAndFiles
+            capacity += cap
+            used += u
+            files += f
             var backing = statvfs()
-            if fstatvfs(v.rootFD, &backing) == 0 {
+            if fstatvfs(v.dataFD, &backing) == 0 {
                 // Free inodes: what the backing filesystem has, but no more than one per free
                 // block of this volume, so `df -i` scales with the volume, not the host disk.
-                let freeBlocks = UInt64(max(0, v.capacity.load(ordering: .relaxed) - max(0, v.used.load(ordering: .relaxed))) / Self.blockSize)
+                let freeBlocks = UInt64(max(0, cap - u) / Self.blockSize)
                 freeFiles += min(UInt64(backing.f_ffree), freeBlocks)
             }
         }
-        out.f_blocks = fsblkcnt_t(capacity / Self.blockSize)
-        let free = fsblkcnt_t(max(0, capacity - used) / Self.blockSize)
-        out.f_bfree = free
-        out.f_bavail = free
-        out.f_files = fsfilcnt_t(UInt64(files) + freeFiles)
-        out.f_ffree = fsfilcnt_t(freeFiles)
-        out.f_favail = fsfilcnt_t(freeFiles)
+        out.blocks = UInt64(capacity / Self.blockSize)
+        let free = UInt64(max(0, capacity - used) / Self.blockSize)
+        out.bfree = free
+        out.bavail = free
+        out.files = UInt64(files) + freeFiles
+        out.ffree = freeFiles
         return out
     }
 

@@ -1,7 +1,16 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CFuseKernel
 import Logging
+
+/// A pthread mutex (CairnNode does not import Foundation).
+final class NSLockLike: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    func lock() { pthread_mutex_lock(&mutex) }
+    func unlock() { pthread_mutex_unlock(&mutex) }
+}
 
 /// One line of /proc/self/mountinfo.
 public struct MountEntry: Sendable, Hashable, Codable {
@@ -144,6 +153,26 @@ public enum MountTable {
         }
     }
 
+    /// Makes device nodes and set-user-ID files under `path` inert on the host: unless it is on a
+    /// nodev,nosuid mount already, `path` is bind-mounted onto itself and remounted nodev,nosuid
+    /// (its other flags kept). The node filesystem then creates device nodes pods ask for instead of
+    /// refusing them: the copy in the pod's mount (nodev) and the backing one both open nothing.
+    /// Returns whether it mounted (false: already inert).
+    @discardableResult
+    public static func makeInert(_ path: String) throws -> Bool {
+        var sv = statvfs()
+        guard statvfs(path, &sv) == 0 else { throw Sys.error("statvfs", path) }
+        if sv.f_flag & UInt(CAIRN_ST_NODEV) != 0 && sv.f_flag & UInt(CAIRN_ST_NOSUID) != 0 { return false }
+        guard mount(path, path, nil, UInt(MS_BIND), nil) == 0 else { throw Sys.error("mount --bind", path) }
+        let flags = UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_NODEV) | UInt(MS_NOSUID) | Sys.preservedMountFlags(path)
+        guard mount(nil, path, nil, flags, nil) == 0 else {
+            let e = Sys.error("mount -o remount,bind,nodev,nosuid", path)
+            umount2(path, Sys.MNT_DETACH)
+            throw e
+        }
+        return true
+    }
+
     static func remountBind(_ target: String, readOnly: Bool) throws(NodeError) {
         let flags = UInt(MS_REMOUNT) | UInt(MS_BIND) | (readOnly ? UInt(MS_RDONLY) : 0)
             | Sys.preservedMountFlags(target)
@@ -208,8 +237,14 @@ public enum MountTable {
     /// fusectl is mounted for the call if it is not, and unmounted again. Afterwards every access
     /// fails with ENOTCONN and `cleanStaleMounts` will unmount it. False if there is no such FUSE
     /// mount or the write failed.
+    /// Serialises the mount and unmount of fusectl between threads (two aborts at once would both
+    /// mount it and leave one mounted).
+    private static let fusectlLock = NSLockLike()
+
     @discardableResult
     public static func abortFuseConnection(mountPoint: String) -> Bool {
+        fusectlLock.lock()
+        defer { fusectlLock.unlock() }
         let canonical = Sys.canonical(mountPoint)
         guard let entry = mounts().last(where: { $0.mountPoint == canonical }), entry.isFuse else {
             return false

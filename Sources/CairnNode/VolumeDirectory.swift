@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CFuseKernel
 import Crypto
 
 /// Volume directories under a node's data root. Every operation below the data root goes through
@@ -12,7 +13,9 @@ public enum VolumeDirectory {
 
     /// Creates `<dataRoot>/<name>` with exactly `mode`, and the data root if missing. Asking again
     /// for a directory that exists returns it and sets its mode again, so a crash between mkdir and
-    /// chmod heals on the retry.
+    /// chmod heals on the retry. On btrfs with qgroups on, the directory is a subvolume (the
+    /// kernel then limits it to the volume's capacity, see CairnFS) whose files are NOCOW, so that
+    /// overwrites stay in place as on ext4 and a full volume still accepts them.
     @discardableResult
     public static func create(dataRoot: String, name: String, mode: UInt32) throws -> String {
         try checkName(name)
@@ -20,7 +23,14 @@ public enum VolumeDirectory {
         defer { close(root) }
         let path = join(dataRoot, name)
         let bytes = Array(name.utf8)
-        if Sys.withCName(bytes, { mkdirat(root, $0, 0o700) }) != 0, errno != EEXIST {
+        let subvolume = cairn_fs_type(root) == CAIRN_BTRFS_SUPER_MAGIC && cairn_btrfs_quota_enabled(root) == 1
+        if subvolume {
+            let r = Sys.withCName(bytes) { cairn_btrfs_subvolume_create(root, $0) }
+            if r != 0 && r != -EEXIST {
+                errno = -r
+                throw Sys.error("btrfs subvolume create", path)
+            }
+        } else if Sys.withCName(bytes, { mkdirat(root, $0, 0o700) }) != 0, errno != EEXIST {
             throw Sys.error("mkdir", path)
         }
         let dir = Sys.openDirectory(at: root, bytes)
@@ -29,6 +39,7 @@ public enum VolumeDirectory {
             throw Sys.error("open", path)
         }
         defer { close(dir) }
+        if subvolume && cairn_set_nocow(dir) != 0 { throw Sys.error("chattr +C", path) }
         guard fchmod(dir, mode_t(mode & 0o7777)) == 0 else { throw Sys.error("chmod", path) }
         return path
     }

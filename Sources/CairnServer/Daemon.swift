@@ -2,6 +2,7 @@ import CairnAPI
 import CairnControl
 import CairnCore
 import CairnManifest
+import CairnFS
 import CairnStore
 import Foundation
 import Hummingbird
@@ -55,11 +56,17 @@ public enum Daemon {
         let store = try Store(path: "\(config.stateDir)/cairn.db")
         let agent = LocalNodeAgent(stateDir: config.stateDir, nodes: config.nodes, logger: logger)
         try agent.start(stateDir: config.stateDir)
-        defer { agent.shutdown() }
+        // SIGHUP: exit like SIGTERM, but leave every volume mounted and hand each node's FUSE
+        // connection to its descriptor holder, so the next `cairn serve` takes them over and pods see
+        // a pause instead of errors (a restart or upgrade).
+        let handOver = HandOverSignal()
+        defer { agent.shutdown(handOver: handOver.requested) }
 
         let plane = ControlPlane(store: store, agent: agent, localNodes: Set(config.nodes.map(\.name)), logger: logger,
                                  settings: config.settings)
         try await plane.load()
+        let adopted = await plane.adoptMountedPods()
+        if adopted > 0 { logger.notice("pods kept their mounts across the restart", metadata: ["pods": "\(adopted)"]) }
         let classes = try await bootstrap(plane, config: config, logger: logger)
         await plane.observeServedNodes(agent.servedNodes())
         try await plane.commitNow()
@@ -77,8 +84,10 @@ public enum Daemon {
         }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        handOver.install { Task { await group.triggerGracefulShutdown() } }
         try await group.run()
-        logger.notice("cairn serve: shutting down; unmounting every pod volume and node filesystem")
+        logger.notice(handOver.requested ? "cairn serve: handing every node's mounts over to the next daemon (SIGHUP)"
+                                         : "cairn serve: shutting down; unmounting every pod volume and node filesystem")
     }
 
     /// What an operator wants to know at start: where state and sockets are, which nodes this daemon
@@ -122,9 +131,15 @@ public enum Daemon {
         return classes
     }
 
+    /// Label naming who enforces volume capacities on the node: "project-quota" or "btrfs-qgroup"
+    /// (the kernel, at every write) or "daemon" (Cairn's own accounting).
+    static let capacityEnforcementLabel = "cairn.io/capacity-enforcement"
+
     static func nodeObject(_ config: LocalNodeAgent.NodeConfig, capacity override: Quantity?) -> Node {
+        let quota = NodeFileSystem.kernelQuotaSupport(path: config.dataRoot)
         var node = Node(metadata: ObjectMeta(name: config.name, labels: [
             Node.hostnameLabel: config.name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+            capacityEnforcementLabel: quota.mechanism?.rawValue ?? "daemon",
         ], annotations: [Node.dataRootAnnotation: config.dataRoot]))
         var st = statvfs()
         var size: Int64 = 0
@@ -133,6 +148,13 @@ public enum Daemon {
         var status = NodeStatus()
         status.capacity = [Node.storageResource: cap]
         status.allocatable = [Node.storageResource: cap]
+        status.conditions = [
+            NodeCondition(type: "KernelEnforcedCapacity", status: quota.available ? .true : .false,
+                          reason: quota.mechanism.map { $0 == .projectQuota ? "ProjectQuota" : "BtrfsQgroup" } ?? "NoKernelQuota",
+                          message: quota.available
+                              ? "\(quota.detail): the kernel refuses writes past each volume's capacity; every open is passthrough"
+                              : "\(quota.detail); Cairn enforces capacities itself, reads go through passthrough"),
+        ]
         node.status = status
         return node
     }

@@ -98,3 +98,24 @@ struct PeerCredentials {
     var uid: uid_t = 0
     var gid: gid_t = 0
 }
+
+/// SIGHUP asks the daemon to exit handing its mounts over (see Daemon.run).
+final class HandOverSignal: @unchecked Sendable {
+    private let flag = NSLock()
+    private var set = false
+    private var source: DispatchSourceSignal?
+
+    var requested: Bool { flag.withLock { set } }
+
+    func install(_ trigger: @escaping @Sendable () -> Void) {
+        signal(SIGHUP, SIG_IGN)
+        let s = DispatchSource.makeSignalSource(signal: SIGHUP)
+        s.setEventHandler { [self] in
+            flag.withLock { set = true }
+            trigger()
+        }
+        s.resume()
+        source = s
+    }
+}
+

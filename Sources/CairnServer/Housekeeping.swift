@@ -25,8 +25,11 @@ extension ControlPlane {
         o.metadata.resourceVersion = existing.metadata.resourceVersion
         o.metadata.generation = existing.metadata.generation
         if var node = o as? Node, let old = existing as? Node {
-            // The node lifecycle controller owns the Ready condition and the unreachable taint.
-            node.status?.conditions = old.status?.conditions
+            // The node lifecycle controller owns the Ready condition and the unreachable taint; the
+            // daemon's other conditions (how capacity is enforced) are as it finds them now.
+            let ready = old.status?.conditions?.filter { $0.type == NodeConditionType.ready } ?? []
+            let others = (node.status?.conditions ?? []).filter { $0.type != NodeConditionType.ready }
+            node.status?.conditions = ready + others
             node.spec = old.spec
             o = node
         }
@@ -50,6 +53,19 @@ extension ControlPlane {
             index.observed.servedNodes[node] = now
             queues.merge(Triggers.observed(node: node, in: index))
         }
+    }
+
+    /// After a takeover of the node mounts, the pods whose volumes stayed mounted are observed as
+    /// mounted, so they stay Ready and nothing is mounted twice (run at start, before the controllers).
+    public func adoptMountedPods() -> Int {
+        var adopted = 0
+        for (key, pod) in index.pods where !pod.metadata.isDeleting && index.localNodes.contains(pod.spec.nodeName ?? "") {
+            let resolved = NodeAgentPlanner.resolvedMounts(pod, in: index)
+            guard let mounts = resolved, agent.adoptPod(namespace: key.namespace, pod: key.name, mounts: mounts) else { continue }
+            index.observed.mounted[key] = NodeObservations.MountedPod(uid: pod.uid, mounts: mounts)
+            adopted += 1
+        }
+        return adopted
     }
 
     /// Saves the filesystem's usage figures of mounted volumes, so `cairn bindings` shows them for

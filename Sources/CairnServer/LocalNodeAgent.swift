@@ -33,25 +33,39 @@ public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Cleans mounts a crashed daemon left behind, then mounts every node's filesystem.
+    /// Serves every node's filesystem: a node mount whose connection a previous daemon left with its
+    /// descriptor holder is taken over (its pods' bind mounts stay and never saw an error); any other
+    /// is mounted afresh. Then cleans the mounts a daemon that died without a holder left behind.
     public func start(stateDir: String) throws {
-        let cleaned = MountTable.cleanStaleMounts(under: stateDir)
-        for path in cleaned { logger.notice("cleaned stale mount \(path)") }
-        // Pod bind mounts from a previous run point into filesystems that are gone: drop them all; the
-        // node agent mounts them again before the pods report Ready.
-        for m in layout.mountedPodVolumes() {
-            try? layout.unmountPod(namespace: m.namespace, pod: m.pod)
-        }
         for node in nodes.values.sorted(by: { $0.name < $1.name }) {
             try FileManager.default.createDirectory(atPath: node.dataRoot, withIntermediateDirectories: true)
+            // Device nodes pods make are real nodes in the data root: keep them inert on the host.
+            if try MountTable.makeInert(node.dataRoot) {
+                logger.info("node \(node.name): data root \(node.dataRoot) bind-mounted onto itself nodev,nosuid")
+            }
             let mountPoint = layout.nodeMountPoint(node: node.name)
-            if MountTable.isMountPoint(mountPoint) { try? MountTable.unmount(mountPoint, lazy: true) }
             try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+            // Taken over before anything looks at the mounts: a stat of a mount whose connection
+            // waits in a holder would wait for this very daemon.
             let fs = NodeFileSystem(mountPoint: mountPoint, logger: logger)
             try fs.mount()
             lock.withLock { filesystems[node.name] = fs }
-            logger.info("node \(node.name): volumes served at \(mountPoint), data root \(node.dataRoot)")
+            if let t = fs.takeover {
+                logger.notice("node \(node.name): took over \(mountPoint) from the previous daemon (\(t.volumes) volumes, \(t.handles) open handles, \(t.staleInodes) stale inodes) in \(t.seconds) s")
+            }
+            logger.info("node \(node.name): volumes served at \(mountPoint), data root \(node.dataRoot), kernel quota: \(kernelQuota(node.name).detail)")
         }
+        // Whatever is still dead now (a node mount not taken over, and the pods' bind mounts of it)
+        // goes; the node agent mounts pod volumes again before the pods report Ready. Bind mounts
+        // into a taken-over node mount are alive and stay.
+        let cleaned = MountTable.cleanStaleMounts(under: stateDir)
+        for path in cleaned { logger.notice("cleaned stale mount \(path)") }
+    }
+
+    /// Whether the kernel enforces volume capacities on a node's data root, and how.
+    public func kernelQuota(_ node: String) -> KernelQuotaSupport {
+        guard let config = nodes[node] else { return KernelQuotaSupport(mechanism: nil, detail: "unknown node \(node)") }
+        return NodeFileSystem.kernelQuotaSupport(path: config.dataRoot)
     }
 
     public func sweepOrphanDirectories(known: Set<String>) -> (removed: [String], kept: [String]) {
@@ -77,10 +91,24 @@ public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
         return served
     }
 
-    /// Unmounts every pod volume and every node filesystem.
-    public func shutdown() {
-        for m in layout.mountedPodVolumes() {
-            try? layout.unmountPod(namespace: m.namespace, pod: m.pod)
+    public func adoptPod(namespace: String, pod: String, mounts: [PodVolumeMount]) -> Bool {
+        let mountedVolumes = Set(layout.mountedPodVolumes().filter { $0.namespace == namespace && $0.pod == pod }.map(\.volume))
+        for m in mounts {
+            guard mountedVolumes.contains(m.volumeName),
+                  let fs = lock.withLock({ filesystems[m.node] }), fs.volumeIDs.contains(m.persistentVolume) else { return false }
+        }
+        lock.withLock { for m in mounts { users[m.persistentVolume, default: []].insert("\(namespace)/\(pod)") } }
+        return true
+    }
+
+    /// Unmounts every pod volume and every node filesystem; or, with `handOver`, leaves all of them
+    /// mounted and hands each node's connection to its descriptor holder, for the next daemon to
+    /// take over (a restart or upgrade pods do not notice).
+    public func shutdown(handOver: Bool = false) {
+        if !handOver {
+            for m in layout.mountedPodVolumes() {
+                try? layout.unmountPod(namespace: m.namespace, pod: m.pod)
+            }
         }
         let all = lock.withLock { () -> [NodeFileSystem] in
             let f = Array(filesystems.values)
@@ -88,7 +116,9 @@ public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
             users = [:]
             return f
         }
-        for fs in all { fs.unmount() }
+        for fs in all {
+            if handOver { fs.handOver() } else { fs.unmount() }
+        }
     }
 
     public func createVolumeDirectory(_ spec: VolumeDirectorySpec) throws {

@@ -24,6 +24,9 @@ public protocol NodeAgent: Sendable {
     func sweepOrphanDirectories(known: Set<String>) -> (removed: [String], kept: [String])
     /// The nodes whose filesystem session is mounted and answering now: the node agent's heartbeat.
     func servedNodes() -> Set<String>
+    /// After a takeover, a pod whose volumes are all still attached and bind-mounted is the agent's
+    /// again (it counts as their user); true when so, and nothing needs mounting.
+    func adoptPod(namespace: String, pod: String, mounts: [PodVolumeMount]) -> Bool
 }
 
 /// What Cairn records about a volume's contents when its pod leaves.

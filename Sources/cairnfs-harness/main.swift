@@ -1,14 +1,20 @@
 // Serves one CairnFS node mount in its own process, for the filesystem tests and tools/bench-fs.
 //
 //   cairnfs-harness --mount MNT --volume ID=BACKING_DIR:CAPACITY_BYTES[:ro] [--volume ...]
-//                   [--splice | --no-splice] [--writeback] [--threads N] [--verbose]
+//                   [--writeback] [--threads N] [--timeout S] [--no-passthrough]
+//                   [--no-project-quotas] [--no-holder] [--takeover-timeout S] [--verbose]
 //
-// Prints "ready" once mounted and attached, serves until SIGTERM/SIGINT, unmounts, exits 0.
+// Prints "ready" once mounted (or taken over from a previous harness's descriptor holder) and
+// attached, serves until SIGTERM/SIGINT (unmounts, exits 0) or SIGHUP (hands the connection
+// over to the holder for the next harness, exits 0 without unmounting).
 // Commands on stdin, one per line, each answered by one line on stdout:
 //   usage ID                 -> "usage ID USED CAPACITY FILES" or "error ..."
 //   capacity ID BYTES        -> "ok" or "error ..."
 //   attach ID=DIR:BYTES[:ro] -> "ok" or "error ..."
 //   detach ID                -> "ok" or "error ..."
+//   enforcement ID           -> "enforcement ID daemon" or "enforcement ID project N"
+//   takeover                 -> "takeover none" or "takeover volumes=N inodes=N stale=N handles=N seconds=S"
+//   requests                 -> "requests LOOKUP=N CREATE=N ..." (served since the mount)
 //   stats                    -> "stats threads=N rss_kib=N fds=N"
 import CairnFS
 import Glibc
@@ -52,9 +58,16 @@ while let arg = args.popFirst() {
     case "--splice-write": tuning.spliceWrite = true
     case "--writeback": tuning.writebackCache = true
     case "--auto-inval": tuning.autoInvalidateData = true
-    case "--threads": tuning.maxThreads = need(UInt32(args.popFirst() ?? ""), "--threads needs a number")
+    case "--threads":
+        tuning.maxThreads = need(UInt32(args.popFirst() ?? ""), "--threads needs a number")
+        tuning.initialThreads = min(tuning.initialThreads, tuning.maxThreads)
+    case "--initial-threads": tuning.initialThreads = need(UInt32(args.popFirst() ?? ""), "--initial-threads needs a number")
     case "--idle-threads": tuning.maxIdleThreads = need(UInt32(args.popFirst() ?? ""), "--idle-threads needs a number")
     case "--no-clone-fd": tuning.cloneFD = false
+    case "--no-passthrough": tuning.passthrough = false
+    case "--no-project-quotas": tuning.projectQuotas = false
+    case "--no-holder": tuning.holder = false
+    case "--takeover-timeout": tuning.takeoverTimeout = need(Double(args.popFirst() ?? ""), "--takeover-timeout needs seconds")
     case "--timeout":
         let t = need(Double(args.popFirst() ?? ""), "--timeout needs seconds")
         tuning.entryTimeout = t
@@ -79,6 +92,7 @@ var signals = sigset_t()
 sigemptyset(&signals)
 sigaddset(&signals, SIGTERM)
 sigaddset(&signals, SIGINT)
+sigaddset(&signals, SIGHUP)
 pthread_sigmask(SIG_BLOCK, &signals, nil)
 signal(SIGPIPE, SIG_IGN)
 
@@ -142,6 +156,18 @@ func handle(_ line: String) -> String {
             return "ok"
         case ("stats", 1):
             return processStats()
+        case ("enforcement", 2):
+            switch fileSystem.enforcement(volumeID: words[1]) {
+            case nil: return "error unknown volume \(words[1])"
+            case .daemon: return "enforcement \(words[1]) daemon"
+            case .projectQuota(let id): return "enforcement \(words[1]) project \(id)"
+            case .btrfsQgroup(let id): return "enforcement \(words[1]) btrfs-qgroup \(id)"
+            }
+        case ("requests", 1):
+            return "requests " + fileSystem.requestCounts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        case ("takeover", 1):
+            guard let t = fileSystem.takeover else { return "takeover none" }
+            return "takeover volumes=\(t.volumes) inodes=\(t.inodes) stale=\(t.staleInodes) handles=\(t.handles) seconds=\(t.seconds)"
         default:
             return "error unknown command \(line)"
         }
@@ -176,5 +202,9 @@ startCommandThread()
 
 var received: Int32 = 0
 sigwait(&signals, &received)
-fileSystem.unmount()
+if received == SIGHUP {
+    fileSystem.handOver()
+} else {
+    fileSystem.unmount()
+}
 exit(0)

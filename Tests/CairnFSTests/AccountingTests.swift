@@ -1,4 +1,5 @@
 @testable import CairnFS
+import CFuseKernel
 import Foundation
 import Glibc
 import Testing
@@ -6,10 +7,16 @@ import Testing
 /// The capacity arithmetic without a mount: reservations, reconciled deltas, and the FIEMAP /
 /// SEEK_HOLE count of unallocated bytes that lets overwrites through on a full volume.
 struct AccountingTests {
-    func volume(capacity: Int64, used: Int64) -> Volume {
-        let fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        return Volume(spec: VolumeSpec(id: "t", backingPath: "/", capacityBytes: capacity, readOnly: false),
-                      serial: 1, rootFD: fd, usedBytes: used, files: 1)
+    func volume(capacity: Int64, used: Int64) throws -> (Volume, SessionMemory) {
+        let memory = try SessionMemory.create()
+        let record = memory.volume(0)
+        cairn_atomic_store64(record.capacity, capacity)
+        cairn_atomic_store64(record.used, used)
+        cairn_atomic_store64(record.charged, used)
+        let volume = Volume(id: "t", backingPath: "/", readOnly: false, serial: 1, slot: 0, record: record,
+                            rootFD: open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+                            dataFD: open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC), enforcement: .daemon)
+        return (volume, memory)
     }
 
     struct Step: Sendable {
@@ -33,8 +40,9 @@ struct AccountingTests {
         Step(action: .unreserve(60), ok: true, used: 20, available: 80),   // 9
     ]
 
-    @Test func reservationTable() {
-        let v = volume(capacity: 100, used: 10)
+    @Test func reservationTable() throws {
+        let (v, memory) = try volume(capacity: 100, used: 10)
+        defer { withExtendedLifetime(memory) {} }
         for (i, step) in Self.steps.enumerated() {
             var ok = true
             switch step.action {

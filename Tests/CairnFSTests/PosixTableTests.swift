@@ -1,4 +1,4 @@
-import CFuse3
+import CFuseKernel
 import Foundation
 import Glibc
 import Testing
@@ -298,6 +298,46 @@ let posixCases: [PosixCase] = [
         let data = lseek(fd, 0, 3)  // SEEK_DATA
         try check(data >= (8 << 20) - (1 << 20) && data <= 8 << 20, "SEEK_DATA \(data)")
     },
+    // 21 (pjdfstest truncate/12, ftruncate/12: a length past the largest file is EFBIG or EINVAL,
+    // and the size stays; a Cairn volume's largest file is its capacity)
+    PosixCase(name: "truncate past the largest file size") { dir in
+        try writeFile(dir + "/big", "x")
+        errno = 0
+        let r = truncate(dir + "/big", 999_999_999_999_999)
+        try check(r == 0 || errno == EFBIG || errno == EINVAL, "truncate: \(String(cString: strerror(errno)))")
+        if r != 0 { try check(try lstatOf(dir + "/big").st_size == 1, "size changed after a refused truncate") }
+        let fd = try call("open") { open(dir + "/big", O_RDWR) }
+        defer { close(fd) }
+        errno = 0
+        let f = ftruncate(fd, 999_999_999_999_999)
+        try check(f == 0 || errno == EFBIG || errno == EINVAL, "ftruncate: \(String(cString: strerror(errno)))")
+    },
+    // 22 (pjdfstest chmod/12: a write by someone without CAP_FSETID clears set-user-ID and, with
+    // group execute, set-group-ID; through passthrough too)
+    PosixCase(name: "a non-owner's write clears set-user-ID and set-group-ID") { dir in
+        try call("mkdir") { mkdir(dir + "/sx", 0o777) }
+        try call("chmod") { chmod(dir + "/sx", 0o777) }
+        for mode in [0o4777, 0o2777, 0o6777] as [mode_t] {
+            let path = dir + "/sx/f\(String(mode, radix: 8))"
+            try writeFile(path, "")
+            try call("chmod") { chmod(path, mode) }
+            try runAs(uid: 65534, gid: 65534, in: dir + "/sx", "printf x >> f\(String(mode, radix: 8))")
+            let st = try lstatOf(path)
+            try check(st.st_mode & 0o7777 == 0o777, "mode \(String(mode, radix: 8)) after the write: \(String(st.st_mode & 0o7777, radix: 8))")
+        }
+    },
+    // 23 (pjdfstest mknod: block and character devices are made; Cairn makes them only where the
+    // backing is nodev, where they open nothing on the host either)
+    PosixCase(name: "block and character device nodes") { dir in
+        for (name, type) in [("c", S_IFCHR), ("b", S_IFBLK)] as [(String, mode_t)] {
+            let path = dir + "/dev-" + name
+            try call("mknod \(name)") { mknod(path, type | 0o644, dev_t(0x1234_5678 & 0xfff_ffff)) }
+            let st = try lstatOf(path)
+            try check(st.st_mode & S_IFMT == type && st.st_rdev == dev_t(0x1234_5678 & 0xfff_ffff),
+                      "\(name): mode \(String(st.st_mode, radix: 8)) rdev \(String(st.st_rdev, radix: 16))")
+            try call("unlink") { unlink(path) }
+        }
+    },
 ]
 
 @Suite(.serialized) struct PosixTableTests {
@@ -307,12 +347,17 @@ let posixCases: [PosixCase] = [
         try runTable(in: dir, label: "plain")
     }
 
-    @Test func cairnVolume() throws {
-        let mount = try HarnessMount(volumes: [(id: "pvc-posix", capacity: 1 << 30, readOnly: false)])
-        defer { mount.stop() }
+    @Test(arguments: CapacityMode.allCases)
+    func cairnVolume(mode: CapacityMode) throws {
+        let (root, quota) = try modeRoot(mode, "posix")
+        defer { quota?.stop() }
+        let mount = try HarnessMount(volumes: [(id: "pvc-posix", capacity: 1 << 30, readOnly: false)], root: root,
+                                     inertBacking: true)
+        defer { mount.stop(removeRoot: true) }
+        try mount.expectEnforcement("pvc-posix", mode)
         chmod(mount.backing("pvc-posix"), 0o755)
         #expect(HarnessMount.isMounted(mount.mountPoint), "not mounted")
-        try runTable(in: mount.volume("pvc-posix"), label: "cairn")
+        try runTable(in: mount.volume("pvc-posix"), label: "cairn (\(mode))")
     }
 
     func runTable(in base: String, label: String) throws {

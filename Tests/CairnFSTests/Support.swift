@@ -1,4 +1,4 @@
-import CFuse3
+import CFuseKernel
 import CairnFS
 import CairnNode
 import Foundation
@@ -142,17 +142,25 @@ final class HarnessMount: @unchecked Sendable {
 
     /// `volumes`: (id, capacity, readOnly); backing dirs are created under root/backing/<id>
     /// unless `backing` names one.
+    /// The harness's descriptor holder lets a dead daemon's mount go after this long (the default
+    /// 60 s would keep a crashed test's mount waiting).
+    static let defaultArgs = ["--takeover-timeout", "10"]
+
+    /// `inertBacking`: bind-mount `root/backing` onto itself nodev,nosuid first, as the node agent
+    /// does with data roots, so the volume may hold device nodes.
     init(volumes: [(id: String, capacity: Int64, readOnly: Bool)], backing: [String: String] = [:],
-         root existingRoot: String? = nil, deadline: Double = 120, extraArgs: [String] = []) throws {
+         root existingRoot: String? = nil, deadline: Double = 120, extraArgs: [String] = defaultArgs,
+         inertBacking: Bool = false) throws {
         root = try existingRoot ?? makeTempDir("mount")
         ownsRoot = existingRoot == nil
         mountPoint = root + "/mnt"
         mkdir(mountPoint, 0o755)
         mkdir(root + "/backing", 0o755)
+        if inertBacking { _ = try MountTable.makeInert(root + "/backing") }
         var args = ["--mount", mountPoint]
         for v in volumes {
             let dir = backing[v.id] ?? root + "/backing/" + v.id
-            mkdir(dir, 0o755)
+            makeVolumeDirectory(dir)
             args += ["--volume", "\(v.id)=\(dir):\(v.capacity)\(v.readOnly ? ":ro" : "")"]
         }
         let path = Self.harnessPath
@@ -202,11 +210,10 @@ final class HarnessMount: @unchecked Sendable {
         }
     }
 
+    /// Aborts the FUSE connection (every blocked call returns ENOTCONN, the descriptor holder lets
+    /// go) and detaches the mount.
     static func abort(connection: UInt32, mountPoint: String) {
-        if connection != 0 {
-            let fd = open("/sys/fs/fuse/connections/\(connection)/abort", O_WRONLY)
-            if fd >= 0 { _ = write(fd, "1", 1); close(fd) }
-        }
+        MountTable.abortFuseConnection(mountPoint: mountPoint)
         umount2(mountPoint, Int32(MNT_DETACH))
     }
 
@@ -238,6 +245,22 @@ final class HarnessMount: @unchecked Sendable {
         return (u, c, f)
     }
 
+    /// Checks who enforces a volume's capacity: the kernel's project quota on the quota
+    /// filesystem, the daemon elsewhere.
+    func expectEnforcement(_ id: String, _ mode: CapacityMode) throws {
+        let answer = try command("enforcement \(id)")
+        switch mode {
+        case .daemon: try check(answer == "enforcement \(id) daemon", "enforcement: \(answer)")
+        case .kernelQuota:
+            try check(answer.hasPrefix("enforcement \(id) project ") || answer.hasPrefix("enforcement \(id) btrfs-qgroup "),
+                      "enforcement: \(answer)")
+        }
+    }
+
+    func isBtrfsQgroup(_ id: String) throws -> Bool {
+        try command("enforcement \(id)").hasPrefix("enforcement \(id) btrfs-qgroup ")
+    }
+
     /// SIGTERM and wait; if the child does not exit, abort the connection and SIGKILL it.
     /// Then make sure nothing stays mounted. Safe to call twice.
     func stop() { stop(removeRoot: ownsRoot) }
@@ -257,13 +280,30 @@ final class HarnessMount: @unchecked Sendable {
             // Dead daemon or leftover mount: detach whatever is still there.
             if Self.isMounted(mountPoint) { umount2(mountPoint, Int32(MNT_DETACH)) }
         }
-        if removeRoot { removeTree(root) }
+        if removeRoot {
+            if Self.isMounted(root + "/backing") { umount2(root + "/backing", Int32(MNT_DETACH)) }
+            removeTree(root)
+        }
     }
 
-    /// kill -9 without cleanup, for the crash tests.
+    /// kill -9 without cleanup, for the crash tests. The mount stays (its holder keeps it).
     func killHard() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+
+    /// SIGHUP: the harness hands the connection to its holder and exits without unmounting.
+    func handOver() throws {
+        kill(process.processIdentifier, SIGHUP)
+        let end = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < end { usleep(5_000) }
+        if process.isRunning { throw CaseFailure(description: "harness did not exit after SIGHUP") }
+    }
+
+    /// This object no longer owns the mount (a later harness took it over): stop() and deinit
+    /// leave it alone.
+    func forget() {
+        shared.stopped.store(true, ordering: .relaxed)
     }
 
     var exitStatus: Int32 { process.terminationStatus }
@@ -274,4 +314,108 @@ final class HarnessMount: @unchecked Sendable {
     }
 
     deinit { stop() }
+}
+
+/// Where a test's volumes live: a plain directory (Cairn's own accounting) or a small loop-mounted
+/// filesystem where the kernel enforces each volume's capacity: ext4 with project quotas
+/// (`mkfs.ext4 -O project,quota`, mounted `prjquota`) where this kernel can mount it (it needs
+/// CONFIG_QFMT_V2), else btrfs with qgroups (each volume a subvolume).
+enum CapacityMode: String, CaseIterable, Sendable, CustomStringConvertible {
+    case daemon
+    case kernelQuota
+
+    var description: String { rawValue }
+
+    /// ENOSPC from Cairn; the kernel's quota answers EDQUOT.
+    func isNoSpace(_ e: Int32) -> Bool {
+        self == .daemon ? e == ENOSPC : (e == ENOSPC || e == EDQUOT)
+    }
+}
+
+/// A volume's backing directory: a btrfs subvolume where the parent is on btrfs with qgroups (so
+/// the kernel can limit it), a plain directory elsewhere.
+func makeVolumeDirectory(_ path: String) {
+    let slash = path.lastIndex(of: "/")!
+    let parent = String(path[..<slash]), name = String(path[path.index(after: slash)...])
+    let fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    defer { if fd >= 0 { close(fd) } }
+    if fd >= 0 && cairn_fs_type(fd) == CAIRN_BTRFS_SUPER_MAGIC && cairn_btrfs_quota_enabled(fd) == 1 {
+        if cairn_btrfs_subvolume_create(fd, name) == 0 {
+            chmod(path, 0o755)
+            let dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if dir >= 0 {
+                _ = cairn_set_nocow(dir)
+                close(dir)
+            }
+            return
+        }
+    }
+    mkdir(path, 0o755)
+}
+
+/// A loop-mounted filesystem whose kernel enforces per-volume limits, mounted nodev,nosuid (so
+/// device nodes made in it are inert). `root` is a directory on it for one test; `stop()` unmounts
+/// and removes everything.
+final class QuotaFilesystem: @unchecked Sendable {
+    let dir: String
+    let image: String
+    let mountPoint: String
+    /// "ext4 project quotas" or "btrfs qgroups".
+    private(set) var kind = ""
+
+    init(sizeMiB: Int = 512) throws {
+        dir = try makeTempDir("kquota")
+        image = dir + "/image"
+        mountPoint = dir + "/fs"
+        mkdir(mountPoint, 0o755)
+        _ = try run(["truncate", "-s", "\(sizeMiB)M", image])
+        let ext4 = try run(["mkfs.ext4", "-q", "-F", "-O", "project,quota", "-E", "lazy_itable_init=0,lazy_journal_init=0", image])
+        if ext4.status == 0, try run(["mount", "-o", "loop,prjquota,nodev,nosuid", image, mountPoint]).status == 0 {
+            kind = "ext4 project quotas"
+        } else {
+            // This kernel cannot mount ext4 with quotas: btrfs qgroups instead.
+            let steps: [[String]] = [
+                ["mkfs.btrfs", "-q", "-f", image],
+                ["mount", "-o", "loop,nodev,nosuid", image, mountPoint],
+                ["btrfs", "quota", "enable", mountPoint],
+            ]
+            for step in steps {
+                let r = try run(step)
+                if r.status != 0 {
+                    umount2(mountPoint, Int32(MNT_DETACH))
+                    removeTree(dir)
+                    throw CaseFailure(description: "\(step.joined(separator: " ")) exited \(r.status): \(r.output)")
+                }
+            }
+            kind = "btrfs qgroups"
+        }
+        chmod(mountPoint, 0o755)
+    }
+
+    /// A fresh directory on the filesystem, for a HarnessMount root.
+    func root(_ label: String) throws -> String {
+        var template = Array("\(mountPoint)/\(label)-XXXXXX".utf8CString)
+        guard let p = mkdtemp(&template) else { throw CaseFailure(description: "mkdtemp on the quota filesystem failed") }
+        let path = String(cString: p)
+        chmod(path, 0o755)
+        return path
+    }
+
+    func stop() {
+        umount2(mountPoint, Int32(MNT_DETACH))
+        removeTree(dir)
+    }
+
+    deinit { stop() }
+}
+
+/// A root directory for a HarnessMount in `mode` (nil filesystem for the daemon mode), and what
+/// removes it afterwards.
+func modeRoot(_ mode: CapacityMode, _ label: String) throws -> (root: String?, quota: QuotaFilesystem?) {
+    switch mode {
+    case .daemon: return (nil, nil)
+    case .kernelQuota:
+        let q = try QuotaFilesystem()
+        return (try q.root(label), q)
+    }
 }
