@@ -16,6 +16,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        // CSI driver: gRPC over a Unix socket with protobuf messages.
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Pure core: Kubernetes objects, Quantity, names, selectors, validation. No I/O.
@@ -49,6 +54,19 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // The CSI driver (`cairn csi`): Identity, Controller and Node services over gRPC, the code
+        // generated from Proto/csi.proto (committed; see the module's README), state in CairnStore.
+        .target(name: "CairnCSI", dependencies: [
+            "CairnCore", "CairnStore", "CairnFS", "CairnNode",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["README.md", "Proto"]),
         // Client of the daemon's API.
         .target(name: "CairnClient", dependencies: [
             "CairnCore",
@@ -56,7 +74,7 @@ let package = Package(
         ]),
         // The command line.
         .target(name: "CairnCLI", dependencies: [
-            "CairnCore", "CairnManifest", "CairnClient", "CairnServer", "CairnNode",
+            "CairnCore", "CairnManifest", "CairnClient", "CairnServer", "CairnNode", "CairnCSI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "cairn", dependencies: [
@@ -73,6 +91,14 @@ let package = Package(
         .testTarget(name: "CairnFSTests", dependencies: ["CairnFS", "CairnNode"]),
         .testTarget(name: "CairnNodeTests", dependencies: ["CairnNode"]),
         .testTarget(name: "CairnEndToEndTests", dependencies: ["CairnCore", "CairnNode"]),
+        // Conformance of the CSI driver: a gRPC client against `cairn csi` on its Unix socket.
+        .testTarget(name: "CairnCSITests", dependencies: [
+            "CairnCSI", "CairnCore", "CairnNode", "CairnServer", "CairnStore",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -14,6 +14,7 @@ enum Schema {
         m.registerMigration("v1-objects-history-fingerprints-usage") { db in
             try db.execute(sql: v1)
         }
+        CSISchema.register(in: &m)
         return m
     }
 
