@@ -32,6 +32,9 @@ struct CSICommand: AsyncParsableCommand {
     var maxVolumes: Int64 = 1000
     @Option(name: .customLong("bindings-socket"), help: "Where `cairn bindings` finds this driver (default <state-dir>/cairn.sock).")
     var bindingsSocket: String?
+    @Option(name: .customLong("controller-expansion"),
+            help: "Advertise ControllerExpandVolume (true|false). The DaemonSet sets false: external-resizer then leaves each resize to the kubelet of the volume's node (NodeExpandVolume).")
+    var controllerExpansion: Bool = true
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -59,7 +62,8 @@ struct CSICommand: AsyncParsableCommand {
             let config = CSIDriverConfig(
                 socketPath: socket, nodeID: nodeID, dataRoot: absolute(dataRoot ?? "\(state)/data/\(nodeID)"),
                 stateDir: state, capacityBytes: bytes, maxVolumes: maxVolumes,
-                bindingsSocketPath: absolute(bindingsSocket ?? "\(state)/cairn.sock"), version: CairnCLIVersion.version)
+                bindingsSocketPath: absolute(bindingsSocket ?? "\(state)/cairn.sock"),
+                controllerExpansion: controllerExpansion, version: CairnCLIVersion.version)
             try await CSIDriver.run(config, logger: Logger(label: "cairn.csi"))
         } catch {
             fail(error)

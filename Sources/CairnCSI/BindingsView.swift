@@ -81,8 +81,9 @@ public enum BindingsView {
         let state: DriverState
 
         func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
-            var query: [String: String] = [:]
-            for (k, v) in request.uri.queryParameters { query[String(k)] = String(v) }
+            var parameters: [String: String] = [:]
+            for (k, v) in request.uri.queryParameters { parameters[String(k)] = String(v) }
+            let query = parameters
             let path = request.uri.path
             let method = request.method
             let answer: (Int, String) = (try? await state.offload { [state] in

@@ -27,10 +27,15 @@ public struct CSIDriverConfig: Sendable {
     public var maxVolumes: Int64
     /// Where `cairn bindings` finds this driver: `<state-dir>/cairn.sock` unless given.
     public var bindingsSocketPath: String
+    /// Whether ControllerGetCapabilities advertises EXPAND_VOLUME. In a cluster it is off: the one
+    /// external-resizer (it has no node-deployment mode) would call ControllerExpandVolume on the
+    /// driver beside it, which knows only its own node's volumes; without the capability,
+    /// external-resizer leaves the resize to the kubelet of the volume's node (NodeExpandVolume).
+    public var controllerExpansion: Bool
     public var version: String
 
     public init(socketPath: String, nodeID: String, dataRoot: String, stateDir: String, capacityBytes: Int64?,
-                maxVolumes: Int64, bindingsSocketPath: String, version: String) {
+                maxVolumes: Int64, bindingsSocketPath: String, controllerExpansion: Bool = true, version: String) {
         self.socketPath = socketPath
         self.nodeID = nodeID
         self.dataRoot = dataRoot
@@ -38,6 +43,7 @@ public struct CSIDriverConfig: Sendable {
         self.capacityBytes = capacityBytes
         self.maxVolumes = maxVolumes
         self.bindingsSocketPath = bindingsSocketPath
+        self.controllerExpansion = controllerExpansion
         self.version = version
     }
 
@@ -105,9 +111,10 @@ public enum CSIDriver {
                 .init(service: RestoreService(state: state)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        logger.notice("cairn csi: driver \(CSIDriverConfig.driverName) on \(config.socketPath), node \(config.nodeID), "
+        let started = "cairn csi: driver \(CSIDriverConfig.driverName) on \(config.socketPath), node \(config.nodeID), "
             + "data root \(config.dataRoot) (\(capacity) bytes offered), state \(config.stateDir), "
-            + "bindings view on \(config.bindingsSocketPath)")
+            + "bindings view on \(config.bindingsSocketPath)"
+        logger.notice("\(started)")
         try await group.run()
         logger.notice("cairn csi: shutting down; staged volumes are remounted at the next start")
     }
@@ -154,8 +161,9 @@ public enum CSIDriver {
             }
         }
         if !stages.isEmpty || !publications.isEmpty {
-            state.logger.notice("restored \(stagingPaths.count) of \(stages.count) staged volumes and "
-                + "\(restoredPublications) of \(publications.count) publications")
+            let summary = "restored \(stagingPaths.count) of \(stages.count) staged volumes and "
+                + "\(restoredPublications) of \(publications.count) publications"
+            state.logger.notice("\(summary)")
         }
     }
 }

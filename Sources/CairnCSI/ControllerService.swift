@@ -24,7 +24,8 @@ struct ControllerService: Csi_V1_Controller.SimpleServiceProtocol {
         async throws -> Csi_V1_ControllerGetCapabilitiesResponse
     {
         var response = Csi_V1_ControllerGetCapabilitiesResponse()
-        response.capabilities = Self.capabilities.map { type in
+        let offered = Self.capabilities.filter { $0 != .expandVolume || state.config.controllerExpansion }
+        response.capabilities = offered.map { type in
             var c = Csi_V1_ControllerServiceCapability()
             c.rpc.type = type
             return c

@@ -66,8 +66,8 @@ struct NodeService: Csi_V1_Node.SimpleServiceProtocol {
                 throw CSIFailure(.failedPrecondition,
                     "staging_target_path \(stagingPath) is where volume \"\(atPath.volumeID)\" is staged")
             }
-            let request = NodeRules.Stage(stagingPath: stagingPath, capability: capability)
-            let decision = NodeRules.stage(volumeID: id, existing: try existing.map(Self.rule), request: request)
+            let wanted = NodeRules.Stage(stagingPath: stagingPath, capability: capability)
+            let decision = NodeRules.stage(volumeID: id, existing: try existing.map(Self.rule), request: wanted)
             let readOnly = capability.mode.isReadOnly
             switch decision {
             case .refuse(let failure):
