@@ -344,7 +344,7 @@ extension Csi_V1_NodeGetVolumeStatsResponse {
 
             let table = try d.cairn(["bindings", "--socket", d.bindingsSocket])
             #expect(table.status == 0)
-            #expect(table.stdout.contains("data-db-0") && table.stdout.contains("db-0:\(target)"), table.stdout)
+            #expect(table.stdout.contains("data-db-0") && table.stdout.contains("db-0:\(target)"), "\(table.stdout)")
             let otherNamespace = try d.cairn(["bindings", "--socket", d.bindingsSocket, "-n", "default", "-o", "json"])
             #expect(try JSONCoding.decoder.decode(BindingList.self, from: Data(otherNamespace.stdout.utf8)).items.isEmpty)
 

@@ -42,12 +42,14 @@ import Testing
             try w.insertCSIVolume(volume("b", capacity: 50))
             try w.insertCSIVolume(volume("c", capacity: 7, node: "n2"))
         }
-        try store.read { r in
-            #expect(try r.csiVolume(id: "a") == volume("a", capacity: 100))
-            #expect(try r.csiVolume(name: "name-b")?.volumeID == "b")
-            #expect(try r.csiVolumes(node: "n1").map(\.volumeID) == ["a", "b"])
-            #expect(try r.csiProvisionedBytes(node: "n1") == 150)
+        let (a, b, listed, sum) = try store.read { r in
+            (try r.csiVolume(id: "a"), try r.csiVolume(name: "name-b"), try r.csiVolumes(node: "n1"),
+             try r.csiProvisionedBytes(node: "n1"))
         }
+        #expect(a == volume("a", capacity: 100))
+        #expect(b?.volumeID == "b")
+        #expect(listed.map(\.volumeID) == ["a", "b"])
+        #expect(sum == 150)
         try store.write { w in try w.setCSIVolumeCapacity(id: "a", bytes: 300) }
         #expect(try store.read { try $0.csiProvisionedBytes(node: "n1") } == 350)
         refused("a second volume with the same name") { try store.write { w in
@@ -120,10 +122,11 @@ import Testing
             }
         }
         let reopened = try Store(path: "\(dir)/cairn.db")
-        try reopened.read { r in
-            #expect(try r.csiVolume(id: "a") == volume("a"))
-            #expect(try r.csiStages() == [stage("a")])
-            #expect(try r.csiPublications() == [publication("a", "/t/1", mode: "SINGLE_NODE_WRITER")])
+        let (v, stages, publications) = try reopened.read { r in
+            (try r.csiVolume(id: "a"), try r.csiStages(), try r.csiPublications())
         }
+        #expect(v == volume("a"))
+        #expect(stages == [stage("a")])
+        #expect(publications == [publication("a", "/t/1", mode: "SINGLE_NODE_WRITER")])
     }
 }
