@@ -35,7 +35,18 @@ final class NodeVolumes: Sendable {
         try fs.mount()
     }
 
-    func shutdown() { fs.unmount() }
+    /// Ends the session. Staging and target paths are bind mounts of it that keep the connection
+    /// alive after the session's own mount is gone, so when there are any the connection is aborted
+    /// first: they go dead (ENOTCONN) as after a crash, and the next start remounts them.
+    func shutdown() {
+        let all = MountTable.mounts()
+        if let session = all.last(where: { $0.mountPoint == mountPoint && $0.isFuse }),
+           all.contains(where: { $0.mountPoint != mountPoint && $0.major == session.major && $0.minor == session.minor }) {
+            logger.notice("aborting the FUSE connection: staged volumes are remounted at the next start")
+            MountTable.abortFuseConnection(mountPoint: mountPoint)
+        }
+        fs.unmount()
+    }
 
     /// `<mount>/<volume id>`: the volume as the FUSE session serves it.
     func source(of volumeID: String) -> String { "\(mountPoint)/\(volumeID)" }

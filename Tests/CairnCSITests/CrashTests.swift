@@ -100,7 +100,7 @@ import Glibc
         defer { d.stop() }
         do {
             let volumes = try await d.withClients { c in try await setUp(d, c) }
-            d.terminate()
+            #expect(d.terminate(), "SIGTERM stops the driver by itself, volumes staged and all")
             try await d.start()
             try await d.withClients { c in
                 try await checkServed(d, c, volumes)

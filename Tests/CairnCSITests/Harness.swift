@@ -119,17 +119,22 @@ final class DriverProcess: @unchecked Sendable {
         pid = 0
     }
 
-    /// SIGTERM, then SIGKILL if it has not stopped within 30 s.
-    func terminate() {
-        guard pid > 0 else { return }
+    /// SIGTERM, then SIGKILL if it has not stopped within 30 s. True if it exited by itself with status 0.
+    @discardableResult
+    func terminate() -> Bool {
+        guard pid > 0 else { return true }
         kill(-pid, SIGTERM)
         let deadline = Date().addingTimeInterval(30)
         var status: Int32 = 0
         while Date() < deadline {
-            if waitpid(pid, &status, WNOHANG) == pid { pid = 0; return }
+            if waitpid(pid, &status, WNOHANG) == pid {
+                pid = 0
+                return status == 0
+            }
             usleep(20_000)
         }
         crash()
+        return false
     }
 
     func stop() {

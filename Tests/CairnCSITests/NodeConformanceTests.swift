@@ -60,6 +60,38 @@ extension Csi_V1_NodeGetVolumeStatsResponse {
         }
     }
 
+    /// The DaemonSet's mode: no controller expansion advertised, so the node reserves the room itself.
+    @Test func nodeOnlyExpansionReservesTheRoomOnTheNode() async throws {
+        try await withDriver(capacity: "64Mi", extraArguments: ["--controller-expansion", "false"]) { d, c in
+            let caps = try await c.controller.controllerGetCapabilities(Csi_V1_ControllerGetCapabilitiesRequest())
+            #expect(!caps.capabilities.map(\.rpc.type.rawValue).contains(9), "no controller EXPAND_VOLUME")
+            let v = try await c.create("node-grow", bytes: 8 << 20)
+            let staging = try d.stagingPath("node-grow")
+            let target = try d.targetPath(pod: "p", volume: "node-grow")
+            _ = try await c.node.nodeStageVolume(.make(v.volumeID, staging))
+            _ = try await c.node.nodePublishVolume(.make(v.volumeID, staging: staging, target: target))
+            func expand(_ bytes: Int64) async throws -> Csi_V1_NodeExpandVolumeResponse {
+                try await c.node.nodeExpandVolume(Csi_V1_NodeExpandVolumeRequest.with {
+                    $0.volumeID = v.volumeID
+                    $0.volumePath = target
+                    $0.capacityRange.requiredBytes = bytes
+                })
+            }
+            #expect(try await expand(32 << 20).capacityBytes == 32 << 20)
+            #expect(statfsTotal(target) == 32 << 20)
+            #expect(try await c.controller.getCapacity(Csi_V1_GetCapacityRequest()).availableCapacity == 32 << 20)
+            await expectCode(.outOfRange, "more than the node has left") { try await expand(128 << 20) }
+            #expect(statfsTotal(target) == 32 << 20, "a refused expansion changes nothing")
+            await expectCode(.notFound, "a path where the volume is not") {
+                try await c.node.nodeExpandVolume(Csi_V1_NodeExpandVolumeRequest.with {
+                    $0.volumeID = v.volumeID
+                    $0.volumePath = "\(d.dir)/elsewhere"
+                    $0.capacityRange.requiredBytes = 40 << 20
+                })
+            }
+        }
+    }
+
     @Test func requiredFieldsAreInvalidArgument() async throws {
         try await withDriver { d, c in
             let v = try await c.create("req", bytes: 1 << 20)
