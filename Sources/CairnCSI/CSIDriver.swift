@@ -6,6 +6,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -168,15 +169,33 @@ public enum CSIDriver {
     }
 }
 
-/// The gRPC server as a service of the group: graceful shutdown finishes the calls in flight.
+/// The gRPC server as a service of the group. Graceful shutdown lets the calls in flight finish,
+/// for at most 5 s: a connection a CO keeps open must not keep the driver from stopping (the kubelet
+/// would kill it at the end of its grace period anyway).
 struct GRPCServerService: ServiceLifecycle.Service {
     let server: GRPCServer<HTTP2ServerTransport.Posix>
 
     func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await server.serve()
-        } onGracefulShutdown: {
-            server.beginGracefulShutdown()
+        let server = self.server
+        let serving = Task { try await server.serve() }
+        let stopping = Mutex<Bool>(false)
+        do {
+            try await withTaskCancellationHandler {
+                try await withGracefulShutdownHandler {
+                    try await serving.value
+                } onGracefulShutdown: {
+                    stopping.withLock { $0 = true }
+                    server.beginGracefulShutdown()
+                    Task {
+                        try? await Task.sleep(nanoseconds: 5_000_000_000)
+                        serving.cancel()
+                    }
+                }
+            } onCancel: {
+                serving.cancel()
+            }
+        } catch where stopping.withLock({ $0 }) || Task.isCancelled {
+            // Cut short on the way out: nothing to report.
         }
     }
 }

@@ -43,9 +43,30 @@ final class NodeVolumes: Sendable {
         if let session = all.last(where: { $0.mountPoint == mountPoint && $0.isFuse }),
            all.contains(where: { $0.mountPoint != mountPoint && $0.major == session.major && $0.minor == session.minor }) {
             logger.notice("aborting the FUSE connection: staged volumes are remounted at the next start")
-            MountTable.abortFuseConnection(mountPoint: mountPoint)
+            if !Self.abort(session) {
+                logger.error("could not abort the FUSE connection \(session.major):\(session.minor); the unmount may wait for it")
+            }
         }
         fs.unmount()
+    }
+
+    /// Writes the connection's `abort` file. fusectl is mounted for it if needed and left mounted
+    /// (systemd mounts it at boot anyway): unmounting it again could cut short another process's abort
+    /// in between (MountTable.abortFuseConnection mounts and unmounts it per call).
+    static func abort(_ session: MountEntry) -> Bool {
+        let connections = "/sys/fs/fuse/connections"
+        let file = "\(connections)/\(UInt64(session.major) << 20 | UInt64(session.minor))/abort"
+        for _ in 0..<3 {
+            if access(file, W_OK) != 0 { _ = mount("fusectl", connections, "fusectl", 0, nil) }
+            let fd = open(file, O_WRONLY | O_CLOEXEC)
+            if fd >= 0 {
+                let written = write(fd, "1", 1)
+                close(fd)
+                if written == 1 { return true }
+            }
+            usleep(50_000)
+        }
+        return false
     }
 
     /// `<mount>/<volume id>`: the volume as the FUSE session serves it.

@@ -100,7 +100,9 @@ import Glibc
         defer { d.stop() }
         do {
             let volumes = try await d.withClients { c in try await setUp(d, c) }
-            #expect(d.terminate(), "SIGTERM stops the driver by itself, volumes staged and all")
+            let stopped = d.terminate()
+            #expect(stopped, "SIGTERM stops the driver by itself, volumes staged and all")
+            if !stopped { Issue.record("driver log:\n\(d.log().suffix(4000))") }
             try await d.start()
             try await d.withClients { c in
                 try await checkServed(d, c, volumes)
