@@ -19,6 +19,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // CSI driver: gRPC over a Unix socket with protobuf messages.
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Pure core: Kubernetes objects, Quantity, names, selectors, validation. No I/O.
@@ -65,6 +70,19 @@ let package = Package(
             .product(name: "SwiftASN1", package: "swift-asn1"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"]),
+        // The CSI driver (`cairn csi`): Identity, Controller and Node services over gRPC, the code
+        // generated from Proto/csi.proto (committed; see the module's README), state in CairnStore.
+        .target(name: "CairnCSI", dependencies: [
+            "CairnCore", "CairnAPI", "CairnStore", "CairnFS", "CairnNode",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], exclude: ["README.md", "Proto"]),
         // Client of the daemon's API.
         .target(name: "CairnClient", dependencies: [
             "CairnCore",
@@ -72,11 +90,11 @@ let package = Package(
         ]),
         // The command line's pure core: argv normalisation, JSONPath, printers, describe layouts.
         .target(name: "CairnCLICore", dependencies: [
-            "CairnCore", .product(name: "Yams", package: "Yams"),
+            "CairnCore", "CairnAPI", .product(name: "Yams", package: "Yams"),
         ], exclude: ["README.md"]),
         // The command line.
         .target(name: "CairnCLI", dependencies: [
-            "CairnCore", "CairnAPI", "CairnCLICore", "CairnManifest", "CairnClient", "CairnServer", "CairnNode",
+            "CairnCore", "CairnAPI", "CairnCLICore", "CairnManifest", "CairnClient", "CairnServer", "CairnNode", "CairnCSI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "cairn", dependencies: [
@@ -101,7 +119,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "CairnEndToEndTests", dependencies: ["CairnCore", "CairnNode", "CairnAPIScenarios"]),
-        .testTarget(name: "CairnCLICoreTests", dependencies: ["CairnCLICore", "CairnCore"]),
+        .testTarget(name: "CairnCLICoreTests", dependencies: ["CairnCLICore", "CairnCore", "CairnAPI"]),
         .testTarget(name: "CairnAPIMachineryTests", dependencies: [
             "CairnAPIMachinery", "CairnCore",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -116,6 +134,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        // Conformance of the CSI driver: a gRPC client against `cairn csi` on its Unix socket.
+        .testTarget(name: "CairnCSITests", dependencies: [
+            "CairnCSI", "CairnAPI", "CairnCore", "CairnNode", "CairnServer", "CairnStore",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnCLICore
 import CairnClient
+import CairnAPI
 import CairnCore
 import CairnManifest
 import Foundation
@@ -11,9 +12,9 @@ public struct CairnCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "cairn",
         abstract: "Node-local persistent volumes for Kubernetes-style workloads, served through FUSE.",
-        version: CairnCLIVersion.version,
+        version: CairnVersion.version,
         subcommands: [Serve.self, Apply.self, Get.self, Describe.self, Delete.self, Scale.self, Bindings.self,
-                      Verify.self, Exec.self, Version.self, ExecSandbox.self])
+                      Verify.self, Exec.self, Version.self, ExecSandbox.self, CSICommand.self])
     public init() {}
 }
 
@@ -149,7 +150,7 @@ struct Version: AsyncParsableCommand {
     @Flag(name: .customLong("client"), help: "Print only the client version.") var clientOnly = false
 
     func run() async {
-        print("Client Version: \(CairnCLIVersion.version)")
+        print("Client Version: \(CairnVersion.version)")
         if clientOnly { return }
         await runClient {
             let data = try await client.withClient { try await $0.call("GET", "/version") }

@@ -1,3 +1,4 @@
+import CairnAPI
 import CairnCore
 import Foundation
 import Yams
@@ -60,7 +61,7 @@ public enum Printers {
             return (h, objects.compactMap { $0 as? CairnCore.Node }.map { n in
                 let roles = nodeRoles(n)
                 var r = [n.name, nodeStatus(n), roles.isEmpty ? "<none>" : roles.joined(separator: ","),
-                         age(n.metadata.creationTimestamp, now: now), "cairn-\(CairnCLIVersion.version)"]
+                         age(n.metadata.creationTimestamp, now: now), "cairn-\(CairnVersion.version)"]
                 if wide { r += [n.metadata.annotation(CairnCore.Node.dataRootAnnotation) ?? "", n.allocatableStorage?.description ?? ""] }
                 return r
             })
@@ -186,8 +187,4 @@ public func eventOrder(_ a: Event, _ b: Event) -> Bool {
     if ka.1 != kb.1 { return ka.1 < kb.1 }
     if ka.2 != kb.2 { return ka.2 < kb.2 }
     return ka.3 < kb.3
-}
-
-public enum CairnCLIVersion {
-    public static let version = "0.1.0"
 }

@@ -20,6 +20,7 @@ enum Schema {
         m.registerMigration("v2-change-log-remounts-fingerprint-kinds") { db in
             try db.execute(sql: v2)
         }
+        CSISchema.register(in: &m)
         return m
     }
 
