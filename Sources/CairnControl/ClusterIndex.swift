@@ -54,6 +54,8 @@ public struct ClusterIndex: Sendable {
     private(set) var claimsByClass: [String: Set<NamespacedName>] = [:]
     /// Claims not Bound yet (or Lost): what a freed volume or a new node may unblock.
     private(set) var unboundClaims: Set<NamespacedName> = []
+    /// Bound claims asking for more than their capacity: what freed storage may let grow.
+    private(set) var growingClaims: Set<NamespacedName> = []
     /// Objects by the uid of every owner they reference: the garbage collector's dependents.
     private(set) var dependentsByOwner: [String: Set<ObjectRef>] = [:]
     /// Every object by uid.
@@ -351,6 +353,9 @@ public struct ClusterIndex: Sendable {
         let key = NamespacedName(c)
         claimsByClass[c.spec.storageClassName ?? "", default: []].insert(key)
         if c.phase != .bound { unboundClaims.insert(key) }
+        if c.phase == .bound, let want = c.requestBytes, let have = c.status?.capacity?["storage"]?.bytes, want > have {
+            growingClaims.insert(key)
+        }
         refreshReservation(key)
     }
 
@@ -358,6 +363,7 @@ public struct ClusterIndex: Sendable {
         let key = NamespacedName(c)
         Self.drop(key, from: &claimsByClass, at: c.spec.storageClassName ?? "")
         unboundClaims.remove(key)
+        growingClaims.remove(key)
         if let r = ledger.reservations.removeValue(forKey: c.uid) { ledger.used[r.node, default: 0] -= r.bytes }
     }
 

@@ -13,6 +13,8 @@ public struct NodeObservations: Sendable, Hashable {
     public var failures: [NodeWork: NodeWorkFailure] = [:]
     /// Nodes the agent serves right now (its filesystem session is alive), with when that began.
     public var servedNodes: [String: Time] = [:]
+    /// Attached volumes whose filesystem was grown while mounted, by volume name: the size applied.
+    public var resized: [String: Int64] = [:]
     /// Volumes being provisioned, by claim uid: the node and size each will take, counted as used
     /// until its PersistentVolume exists.
     public var provisioning: [String: StoragePromise] = [:]
@@ -48,6 +50,8 @@ public enum NodeWork: Sendable, Hashable, CustomStringConvertible {
     case mount(NamespacedName)
     /// Fingerprint and unmount a pod's volumes.
     case unmount(NamespacedName)
+    /// Grow an attached volume's filesystem to its new capacity.
+    case resize(volume: String)
 
     public var pod: NamespacedName? {
         switch self {
@@ -62,6 +66,7 @@ public enum NodeWork: Sendable, Hashable, CustomStringConvertible {
         case .reclaim(let v): "reclaim \(v)"
         case .mount(let k): "mount volumes of pod \(k)"
         case .unmount(let k): "unmount volumes of pod \(k)"
+        case .resize(let v): "grow the filesystem of \(v)"
         }
     }
 }

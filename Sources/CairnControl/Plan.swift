@@ -77,6 +77,8 @@ public enum Controller: String, Sendable, CaseIterable, CustomStringConvertible 
     case kubelet = "kubelet"
     case namespace = "namespace-controller"
     case nodeLifecycle = "node-lifecycle-controller"
+    /// external-resizer's role and kubelet's NodeExpandVolume, for Cairn's own volumes.
+    case resizer = "external-resizer cairn.io/local-path"
 
     public var description: String { rawValue }
 }
@@ -106,6 +108,8 @@ public enum Action: Sendable {
     case mountPod(Pod, mounts: [PodVolumeMount], arrival: Bool)
     /// Node work: record each volume's fingerprint and unmount the pod's volumes.
     case unmountPod(Pod, mounts: [PodVolumeMount])
+    /// Node work: grow an attached volume's filesystem (and kernel quota) to `bytes` at once.
+    case resizeVolume(volume: String, node: String, bytes: Int64)
     /// Append to the binding history.
     case history(BindingAction, claim: ObjectReference, volume: String?, node: String?, pod: String?, detail: String?)
     /// Plan this object again after a while (a pod becomes available, a failed mount's backoff ends).
@@ -125,6 +129,7 @@ extension Action {
         case .reclaimDelete(let v, _): return "reclaim (delete) \(v.name)"
         case .mountPod(let p, let m, _): return "mount \(m.count) volume(s) of pod \(p.metadata.namespace ?? "")/\(p.name)"
         case .unmountPod(let p, let m): return "unmount \(m.count) volume(s) of pod \(p.metadata.namespace ?? "")/\(p.name)"
+        case .resizeVolume(let v, _, let bytes): return "grow \(v) to \(bytes) bytes"
         case .history(let what, let claim, _, _, _, _): return "history \(what.rawValue) \(claim.name ?? "")"
         case .recheck(let ref, let after): return "recheck \(ref) in \(after)s"
         }

@@ -47,6 +47,7 @@ public struct DirtyKeys: Sendable {
         d.add(.persistentVolume, StoragePlanner.keys(index))
         d.add(.scheduler, Scheduler.keys(index))
         d.add(.kubelet, NodeAgentPlanner.keys(index))
+        d.add(.resizer, ExpansionPlanner.keys(index))
         d.add(.namespace, NamespacePlanner.keys(index))
         d.add(.nodeLifecycle, NodeLifecyclePlanner.keys(index))
         return d
@@ -127,6 +128,7 @@ public enum Triggers {
             let key = NamespacedName(claim)
             d.add(.garbageCollector, ObjectRef(.persistentVolumeClaim, key))
             d.add(.persistentVolume, ObjectRef(.persistentVolumeClaim, key))
+            d.add(.resizer, ObjectRef(.persistentVolumeClaim, key))
             for pv in index.volumesByClaimUID[claim.uid] ?? [] { d.add(.persistentVolume, ObjectRef(.persistentVolume, NamespacedName(nil, pv))) }
             if let pv = claim.spec.volumeName, !pv.isEmpty { d.add(.persistentVolume, ObjectRef(.persistentVolume, NamespacedName(nil, pv))) }
             for pod in index.podsByClaim[key] ?? [] {
@@ -149,6 +151,7 @@ public enum Triggers {
             if let ref = pv.spec.claimRef, let name = ref.name {
                 let claim = NamespacedName(ref.namespace, name)
                 d.add(.persistentVolume, ObjectRef(.persistentVolumeClaim, claim))
+                d.add(.resizer, ObjectRef(.persistentVolumeClaim, claim))
                 for pod in index.podsByClaim[claim] ?? [] { d.add(.kubelet, ObjectRef(.pod, pod)) }
             }
         }
@@ -159,6 +162,7 @@ public enum Triggers {
     /// Claims not bound yet and pods not scheduled yet: what more room or a new match may unblock.
     static func waiting(_ index: ClusterIndex, _ d: inout DirtyKeys) {
         d.add(.persistentVolume, index.unboundClaims.map { ObjectRef(.persistentVolumeClaim, $0) })
+        d.add(.resizer, index.growingClaims.map { ObjectRef(.persistentVolumeClaim, $0) })
         d.add(.scheduler, index.unscheduledPods.map { ObjectRef(.pod, $0) })
     }
 
@@ -197,7 +201,11 @@ public enum Triggers {
     public static func observed(pod: NamespacedName, in index: ClusterIndex) -> DirtyKeys {
         var d = DirtyKeys()
         d.add(.kubelet, ObjectRef(.pod, pod))
-        if let p = index.pods[pod] { owners(of: p, index, &d) }
+        if let p = index.pods[pod] {
+            owners(of: p, index, &d)
+            // A volume grown while it was not mounted, or mounted while it grows.
+            for v in p.spec.claimVolumes { d.add(.resizer, ObjectRef(.persistentVolumeClaim, NamespacedName(p.namespace, v.claim))) }
+        }
         return d
     }
 

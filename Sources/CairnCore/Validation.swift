@@ -28,11 +28,17 @@ public enum Validation {
             a.resources = nil; b.resources = nil
             if a.volumeName == nil { b.volumeName = nil }
             if a.storageClassName == nil { b.storageClassName = nil }
-            if a != b {
+            let resized = o.spec.requestedStorage?.bytes != n.spec.requestedStorage?.bytes
+            if a != b || (resized && o.phase != .bound) {
                 errors.append(.forbidden("spec", "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"))
-            }
-            if let was = o.spec.requestedStorage, let now = n.spec.requestedStorage, let w = was.bytes, let v = now.bytes, v < w {
-                errors.append(.forbidden("spec.resources.requests.storage", "field can not be less than status.capacity"))
+            } else if let now = n.spec.requestedStorage?.bytes {
+                // RecoverVolumeExpansionFailure: a request may come back down, but not below what the
+                // volume already is.
+                if let capacity = o.status?.capacity?["storage"]?.bytes, now < capacity {
+                    errors.append(.forbidden("spec.resources.requests.storage", "field can not be less than status.capacity"))
+                } else if o.status?.capacity?["storage"] == nil, let was = o.spec.requestedStorage?.bytes, now < was {
+                    errors.append(.forbidden("spec.resources.requests.storage", "field can not be less than previous value"))
+                }
             }
         case let (o as StatefulSet, n as StatefulSet):
             var a = o.spec, b = n.spec

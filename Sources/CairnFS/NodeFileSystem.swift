@@ -620,6 +620,12 @@ public final class NodeFileSystem: @unchecked Sendable {
         fs?.volume(named: volumeID)?.volume.usage
     }
 
+    /// File and directory handles open on an attached volume now (the kernel releases a handle after
+    /// close(2) returns, so this trails the processes' view for a moment).
+    public func openHandles(volumeID: String) -> Int? {
+        fs?.volume(named: volumeID)?.volume.openHandles.load(ordering: .relaxed)
+    }
+
     /// Who enforces the capacity of an attached volume.
     public func enforcement(volumeID: String) -> CapacityEnforcement? {
         fs?.volume(named: volumeID)?.volume.enforcement

@@ -86,6 +86,7 @@ extension ControlPlane {
         let merged = Self.carryServerFields(from: old, into: Defaulting.apply(new))
         let errors = Validation.validateUpdate(old: old, new: merged)
         if !errors.isEmpty { throw Status.invalid(path.kind, name, errors) }
+        try admitResize(old: old, new: merged)
         if dryRun { return (try? JSONValue(encoding: merged).jsonText()) ?? "{}" }
         return try write(merged, requireVersion: false).json
     }
@@ -160,6 +161,21 @@ extension ControlPlane {
         m.resourceVersion = o.metadata.resourceVersion
         m.creationTimestamp = o.metadata.creationTimestamp
         return m
+    }
+
+    /// The PersistentVolumeClaimResize admission plugin: a claim grows only if its class allows it and
+    /// its volume was provisioned dynamically.
+    func admitResize(old: any KubeObject, new: any KubeObject) throws(Status) {
+        guard let o = old as? PersistentVolumeClaim, let n = new as? PersistentVolumeClaim,
+              let want = n.spec.requestedStorage?.bytes, let had = o.spec.requestedStorage?.bytes, want > had else { return }
+        let klass = o.spec.storageClassName.flatMap { index.classes[$0] }
+        let provisioned = o.spec.volumeName.flatMap { index.volumes[$0] }.map {
+            $0.metadata.annotation(Well.provisionedBy) != nil
+        } ?? false
+        guard klass?.allowVolumeExpansion == true, provisioned else {
+            throw Status.forbidden(.persistentVolumeClaim, n.name,
+                                   "only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize")
+        }
     }
 
     // MARK: helpers

@@ -53,6 +53,8 @@ extension ControlPlane {
             startMount(pod, mounts, arrival: arrival)
         case .unmountPod(let pod, let mounts):
             startUnmount(pod, mounts)
+        case .resizeVolume(let volume, let node, let bytes):
+            startResize(volume, node: node, bytes: bytes)
         }
     }
 

@@ -9,7 +9,7 @@ import Foundation
 extension ControlPlane {
     /// The controllers, in the order one round plans them.
     static let order: [Controller] = [.garbageCollector, .namespace, .nodeLifecycle, .statefulSet, .replicaSet,
-                                      .persistentVolume, .scheduler, .kubelet]
+                                      .persistentVolume, .resizer, .scheduler, .kubelet]
 
     /// Most rounds before the loop stops to let timers and clients in.
     static let roundsPerWake = 200
@@ -64,6 +64,7 @@ extension ControlPlane {
         case .persistentVolume: StoragePlanner.plan(index, keys: keys, now: now)
         case .scheduler: Scheduler.plan(index, keys: keys, now: now)
         case .kubelet: NodeAgentPlanner.plan(index, keys: keys, now: now)
+        case .resizer: ExpansionPlanner.plan(index, keys: keys, now: now)
         }
     }
 

@@ -91,6 +91,12 @@ public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
         return served
     }
 
+    public func setCapacity(volume: String, node: String, bytes: Int64) throws {
+        guard let fs = lock.withLock({ filesystems[node] }) else { throw NodeAgentError("node \(node) is not served by this daemon") }
+        guard fs.volumeIDs.contains(volume) else { return }
+        try fs.setCapacity(volumeID: volume, bytes: bytes)
+    }
+
     public func adoptPod(namespace: String, pod: String, mounts: [PodVolumeMount]) -> Bool {
         let mountedVolumes = Set(layout.mountedPodVolumes().filter { $0.namespace == namespace && $0.pod == pod }.map(\.volume))
         for m in mounts {

@@ -22,6 +22,9 @@ public protocol NodeAgent: Sendable {
     /// A directory with anything in it is kept (a Retain volume whose PV was deleted by hand keeps its
     /// data); returns what was removed and what was kept, as "node:name".
     func sweepOrphanDirectories(known: Set<String>) -> (removed: [String], kept: [String])
+    /// Grows (or sets) an attached volume's capacity at once, the kernel's quota with it; a volume
+    /// not attached takes its capacity from its PersistentVolume when next attached.
+    func setCapacity(volume: String, node: String, bytes: Int64) throws
     /// The nodes whose filesystem session is mounted and answering now: the node agent's heartbeat.
     func servedNodes() -> Set<String>
     /// After a takeover, a pod whose volumes are all still attached and bind-mounted is the agent's

@@ -127,6 +127,28 @@ extension ControlPlane {
         }
     }
 
+    // MARK: expansion
+
+    func startResize(_ volume: String, node: String, bytes: Int64) {
+        let work = NodeWork.resize(volume: volume)
+        guard begin(work) else { return }
+        Task { [agent, nodeWorker] in
+            let result = await Result(catching: { try await nodeWorker.run { try agent.setCapacity(volume: volume, node: node, bytes: bytes) } })
+            self.resized(volume, bytes: bytes, work: work, result: result)
+        }
+    }
+
+    func resized(_ volume: String, bytes: Int64, work: NodeWork, result: Result<Void, any Error>) {
+        var failure: (any Error)?
+        if case .failure(let e) = result { failure = e }
+        finish(work, failure: failure)
+        if failure == nil { index.observed.resized[volume] = bytes }
+        if let ref = index.volumes[volume]?.spec.claimRef, let name = ref.name {
+            queues.add(.resizer, ObjectRef(.persistentVolumeClaim, NamespacedName(ref.namespace, name)))
+        }
+        wake.yield()
+    }
+
     // MARK: pods
 
     func startMount(_ pod: Pod, _ mounts: [PodVolumeMount], arrival: Bool) {

@@ -9,6 +9,7 @@
 // over to the holder for the next harness, exits 0 without unmounting).
 // Commands on stdin, one per line, each answered by one line on stdout:
 //   usage ID                 -> "usage ID USED CAPACITY FILES" or "error ..."
+//   handles ID               -> "handles ID N": file and directory handles open on the volume
 //   capacity ID BYTES        -> "ok" or "error ..."
 //   attach ID=DIR:BYTES[:ro] -> "ok" or "error ..."
 //   detach ID                -> "ok" or "error ..."
@@ -141,6 +142,9 @@ func handle(_ line: String) -> String {
     guard let command = words.first else { return "error empty command" }
     do {
         switch (command, words.count) {
+        case ("handles", 2):
+            guard let n = fileSystem.openHandles(volumeID: words[1]) else { return "error unknown volume \(words[1])" }
+            return "handles \(words[1]) \(n)"
         case ("usage", 2):
             guard let u = fileSystem.usage(volumeID: words[1]) else { return "error unknown volume \(words[1])" }
             return "usage \(words[1]) \(u.usedBytes) \(u.capacityBytes) \(u.files)"

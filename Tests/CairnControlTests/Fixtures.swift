@@ -221,6 +221,8 @@ enum Fx {
             return "unmountPod \(key(pod)) \(mounts.map(mount).joined(separator: " "))".trimmingCharacters(in: .whitespaces)
         case .recheck(let ref, let after):
             return "recheck \(ref) after \(after)s"
+        case .resizeVolume(let v, let node, let bytes):
+            return "resizeVolume \(v) on \(node) to \(bytes)"
         case .history(let what, let claim, let volume, let node, let pod, _):
             var s = "history \(what.rawValue) \(claim.namespace ?? "")/\(claim.name ?? "")"
             if let volume { s += " volume=\(volume)" }
@@ -282,6 +284,7 @@ enum Fx {
             case .mountPod(let pod, let mounts, _):
                 s.observed.mounted[NamespacedName(pod)] = NodeObservations.MountedPod(uid: pod.uid, mounts: mounts)
             case .unmountPod(let pod, _): s.observed.mounted[NamespacedName(pod)] = nil
+            case .resizeVolume(let v, _, let bytes): s.observed.resized[v] = bytes
             case .event, .history, .recheck: break
             }
         }

@@ -250,6 +250,8 @@ let MiB: Int64 = 1 << 20
         defer { mount.stop(removeRoot: true) }
         let path = mount.volume("s") + "/shared"
         try writeFile(path, String(repeating: "a", count: 8192))
+        // The reader's open must be the file's only one, or the kernel cannot pass it through.
+        try mount.waitForReleases("s")
         let reader = try call("open reader") { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(reader) }
         let writer = try call("open writer") { open(path, O_RDWR | O_CLOEXEC) }

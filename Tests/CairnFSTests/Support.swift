@@ -245,6 +245,17 @@ final class HarnessMount: @unchecked Sendable {
         return (u, c, f)
     }
 
+    /// Waits (30 s at most) until the volume has no open handles: the kernel sends RELEASE after
+    /// close(2) returns, and an open made before it arrives is not alone on the file.
+    func waitForReleases(_ id: String) throws {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if try command("handles \(id)") == "handles \(id) 0" { return }
+            usleep(2_000)
+        }
+        throw CaseFailure(description: "volume \(id) still has open handles after 30 s")
+    }
+
     /// Checks who enforces a volume's capacity: the kernel's project quota on the quota
     /// filesystem, the daemon elsewhere.
     func expectEnforcement(_ id: String, _ mode: CapacityMode) throws {

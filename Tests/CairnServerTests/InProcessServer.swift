@@ -28,6 +28,7 @@ final class FakeNodeAgent: NodeAgent, Sendable {
     func hostPath(namespace: String, pod: String, volume: String) -> String { "/pods/\(namespace)/\(pod)/\(volume)" }
     func sweepOrphanDirectories(known: Set<String>) -> (removed: [String], kept: [String]) { ([], []) }
     func servedNodes() -> Set<String> { served.withLock { $0 } }
+    func setCapacity(volume: String, node: String, bytes: Int64) throws {}
     func adoptPod(namespace: String, pod: String, mounts: [PodVolumeMount]) -> Bool {
         runningPods.withLock { $0.contains("\(namespace)/\(pod)") }
     }
