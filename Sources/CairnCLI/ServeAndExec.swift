@@ -95,7 +95,9 @@ struct Serve: AsyncParsableCommand {
 
     /// The checkout's storage-classes/ when the binary runs from a build of the checkout.
     func defaultStorageClassesDir() -> String? {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        // The binary itself (/proc/self/exe), wherever PATH found it.
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {
             let candidate = dir.appendingPathComponent("storage-classes").path
             if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path),
