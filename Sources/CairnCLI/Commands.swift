@@ -13,7 +13,7 @@ public struct CairnCommand: AsyncParsableCommand {
         commandName: "cairn",
         abstract: "Node-local persistent volumes for Kubernetes-style workloads, served through FUSE.",
         version: CairnVersion.version,
-        subcommands: [Serve.self, Apply.self, Get.self, Describe.self, Delete.self, Scale.self, Bindings.self,
+        subcommands: [Serve.self, Apply.self, Get.self, Describe.self, Delete.self, Scale.self, Patch.self, Bindings.self,
                       Verify.self, Exec.self, Version.self, ExecSandbox.self, CSICommand.self])
     public init() {}
 }
