@@ -111,6 +111,7 @@ public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
     /// mounted and hands each node's connection to its descriptor holder, for the next daemon to
     /// take over (a restart or upgrade pods do not notice).
     public func shutdown(handOver: Bool = false) {
+        if !handOver { reportVolumesInUse() }
         if !handOver {
             for m in layout.mountedPodVolumes() {
                 try? layout.unmountPod(namespace: m.namespace, pod: m.pod)
@@ -124,6 +125,23 @@ public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
         }
         for fs in all {
             if handOver { fs.handOver() } else { fs.unmount() }
+        }
+    }
+
+    /// Before the node filesystems go: say, calmly, which volumes a process still has files open in
+    /// (a `cairn exec` session, or something it started), naming the node and the pods that use them.
+    private func reportVolumesInUse() {
+        let (all, podsByVolume) = lock.withLock { (filesystems, users) }
+        for (node, fs) in all.sorted(by: { $0.key < $1.key }) {
+            for volume in fs.volumeIDs.sorted() {
+                guard let open = fs.openHandles(volumeID: volume), open > 0 else { continue }
+                let pods = (podsByVolume[volume] ?? []).sorted().joined(separator: ", ")
+                logger.notice("""
+                    a volume is still in use while the daemon stops: its processes will get ENOTCONN once the node's \
+                    filesystem is unmounted (stop them first, or send SIGHUP instead of SIGTERM to hand the mounts to the next daemon)
+                    """, metadata: ["node": "\(node)", "volume": "\(volume)", "pods": "\(pods.isEmpty ? "none" : pods)",
+                                    "open handles": "\(open)"])
+            }
         }
     }
 
