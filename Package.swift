@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         // Pure core: Kubernetes objects, Quantity, names, selectors, validation. No I/O.
@@ -50,7 +51,11 @@ let package = Package(
         // The daemon: HTTP API on the socket, controller loop, node agent wiring.
         .target(name: "CairnServer", dependencies: [
             "CairnCore", "CairnAPI", "CairnManifest", "CairnControl", "CairnStore", "CairnNode", "CairnFS",
+            "CairnAPIMachinery", "CairnTLS",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -107,6 +112,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The real kubectl (1.32 and the oldest and newest beside it) against a live `cairn serve` over HTTPS.
+        .testTarget(name: "CairnKubectlTests", dependencies: []),
         .testTarget(name: "CairnTLSTests", dependencies: [
             "CairnTLS",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -13,7 +13,7 @@ public struct CairnCommand: AsyncParsableCommand {
         abstract: "Node-local persistent volumes for Kubernetes-style workloads, served through FUSE.",
         version: CairnCLIVersion.version,
         subcommands: [Serve.self, Apply.self, Get.self, Describe.self, Delete.self, Scale.self, Bindings.self,
-                      Verify.self, Exec.self, Version.self, ExecSandbox.self])
+                      Verify.self, Exec.self, KubeconfigCommand.self, Version.self, ExecSandbox.self])
     public init() {}
 }
 
