@@ -92,6 +92,9 @@ public enum Daemon {
             services.append(try HTTPServer.tcp(host: listen.host, port: listen.port, tls: tls, authenticator: Authenticator(token: config.token),
                                                handler: handler, exec: exec, logger: logger))
         }
+        // Last, so the first to be shut down (the group stops services in reverse order): the
+        // servers then have no watch left to wait for.
+        services.append(WatchShutdown(watches: handler.watches))
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -206,6 +209,20 @@ public enum Daemon {
             }
         }
         return classes
+    }
+}
+
+/// Ends every open watch at graceful shutdown, so the HTTP servers, which wait for open responses,
+/// can stop.
+struct WatchShutdown: ServiceLifecycle.Service {
+    let watches: WatchServer
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            try? await gracefulShutdown()
+        } onGracefulShutdown: {
+            watches.closeAll()
+        }
+        watches.closeAll()
     }
 }
 

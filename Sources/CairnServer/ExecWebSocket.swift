@@ -108,6 +108,7 @@ enum ExecWebSocket {
                 do {
                     for try await message in inbound.messages(maxSize: 1 << 20) {
                         guard case .binary(let buffer) = message else { continue }
+                        logger.trace("exec: message from the client", metadata: ["bytes": "\(Array(buffer.readableBytesView.prefix(32)))"])
                         switch session.update({ $0.received(Array(buffer.readableBytesView)) }) {
                         case .writeStdin(let bytes): process.write(bytes)
                         case .closeStdin: process.closeInput()

@@ -56,7 +56,34 @@ struct CairnResponder: HTTPResponder {
                              host: request.head.authority, queryItems: items, user: user)
         api.upgrade = request.headers[.upgrade]
         api.webSocketProtocol = request.headers[.secWebSocketProtocol]
-        return Self.response(await handler.handle(api))
+        var response = await handler.handle(api)
+        if authenticator != nil, case .stream(let lines) = response.body {
+            response.body = .stream(Self.heartbeat(lines, every: .seconds(5)))
+        }
+        return Self.response(response)
+    }
+
+    /// A watch stream with a newline every `interval` (whitespace between JSON objects, which
+    /// client-go's decoder skips): a client that went away is noticed at the next write, so its watch
+    /// ends instead of holding a connection until its timeout.
+    static func heartbeat(_ lines: AsyncStream<String>, every interval: Duration) -> AsyncStream<String> {
+        AsyncStream { continuation in
+            let forward = Task {
+                for await line in lines { continuation.yield(line) }
+                continuation.finish()
+            }
+            let beat = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    if Task.isCancelled { break }
+                    continuation.yield("\n")
+                }
+            }
+            continuation.onTermination = { _ in
+                forward.cancel()
+                beat.cancel()
+            }
+        }
     }
 
     static func response(_ r: APIResponse) -> Response {
