@@ -97,10 +97,28 @@ extension ControlPlane {
         var merged = Self.carryServerFields(from: old, into: Defaulting.apply(new))
         let errors = Validation.validateUpdate(old: old, new: merged)
         if !errors.isEmpty { throw Status.invalid(path.kind, name, errors) }
-        merged.metadata.managedFields = old.metadata.managedFields
-        merged.metadata.managedFields = applied ?? managedFields(old: old, new: merged, manager: options.manager)
+        if let applied {
+            merged.metadata.managedFields = applied
+        } else {
+            // The managers to start from: the ones the client sent, when it sent any (kubectl's
+            // client-side to server-side apply migration rewrites them; `[{}]` resets them), else
+            // the stored ones, so a client that knows nothing of them cannot drop them.
+            var base = old
+            base.metadata.managedFields = Self.managedFieldsBase(sent: new.metadata.managedFields, stored: old.metadata.managedFields)
+            merged.metadata.managedFields = base.metadata.managedFields
+            merged.metadata.managedFields = managedFields(old: base, new: merged, manager: options.manager)
+        }
         if options.dryRun { return (try? JSONValue(encoding: merged).jsonText()) ?? "{}" }
         return try write(merged, requireVersion: false).json
+    }
+
+    /// kube-apiserver's decodeLiveOrNew: the request's managedFields when it has some, none when it
+    /// is the reset value `[{}]`, else the live object's.
+    static func managedFieldsBase(sent: [ManagedFieldsEntry]?, stored: [ManagedFieldsEntry]?) -> [ManagedFieldsEntry]? {
+        guard let sent, !sent.isEmpty else { return stored }
+        let empty = ManagedFieldsEntry(manager: nil, operation: nil, apiVersion: nil, time: nil, fieldsV1: nil)
+        if sent == [empty] { return nil }
+        return sent
     }
 
     /// DELETE with DeleteOptions: preconditions, dryRun, and the propagation policy, whose

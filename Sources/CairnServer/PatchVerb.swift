@@ -88,9 +88,9 @@ extension ControlPlane {
             let issues = StrictDecoding.unknownFields(of: applied, kind: path.kind)
             if !issues.isEmpty {
                 switch options.fieldValidation {
-                case .strict?, nil: throw StrictDecoding.bodyError(kind: path.kind, issues)
-                case .warn?: warnings = StrictDecoding.warningHeaders(issues.map(\.description))
-                case .ignore?: break
+                case .strict: throw StrictDecoding.bodyError(kind: path.kind, issues)
+                case .warn: warnings = StrictDecoding.warningHeaders(issues.map(\.description))
+                case .ignore: break
                 }
                 applied = WriteBody.dropUnknown(applied, issues)
             }
@@ -118,8 +118,8 @@ extension ControlPlane {
             throw Status(code: 422, reason: .invalid, message: "the patched object is a JSON \(patched.typeName), not a \(path.kind.rawValue) object")
         }
         let unknown = StrictDecoding.unknownFields(of: patched, kind: path.kind)
-        if !unknown.isEmpty, let validation = options.fieldValidation {
-            switch validation {
+        if !unknown.isEmpty {
+            switch options.fieldValidation {
             case .strict:
                 let value = type == .strategic ? StrictDecoding.goValue(patch) : patched.jsonText()
                 throw StrictDecoding.patchError(value: value, unknown.map(\.description))

@@ -8,14 +8,15 @@ public struct WriteOptions: Sendable {
     public enum Verb: String, Sendable { case create = "CreateOptions", update = "UpdateOptions", patch = "PatchOptions" }
 
     public var dryRun: Bool
-    /// nil when the client did not ask: Cairn then refuses unknown fields as Invalid (422), its
-    /// long-standing rule; kubectl always asks (Strict by default, Warn or Ignore with --validate).
-    public var fieldValidation: FieldValidation?
+    /// Strict, Warn (kube-apiserver's default when the client does not say) or Ignore. kubectl
+    /// apply, create and replace send Strict unless --validate says otherwise; patch, label, annotate
+    /// and edit send nothing, so an unknown field there is dropped with a warning, as on a cluster.
+    public var fieldValidation: FieldValidation
     /// Who the write's fields belong to (managedFields): `fieldManager`, else the User-Agent's
     /// program name, as kube-apiserver picks it.
     public var manager: String
 
-    public init(dryRun: Bool = false, fieldValidation: FieldValidation? = nil, manager: String = "unknown") {
+    public init(dryRun: Bool = false, fieldValidation: FieldValidation = .warn, manager: String = "unknown") {
         self.dryRun = dryRun
         self.fieldValidation = fieldValidation
         self.manager = manager
@@ -27,9 +28,7 @@ public struct WriteOptions: Sendable {
         if let d = request.query["dryRun"], !d.isEmpty {
             if d == "All" { dryRun = true } else { errors.append(.notSupported("dryRun", d, supported: ["All"])) }
         }
-        if let v = request.query["fieldValidation"], !v.isEmpty {
-            fieldValidation = try FieldValidation(query: v, options: verb.rawValue)
-        }
+        fieldValidation = try FieldValidation(query: request.query["fieldValidation"], options: verb.rawValue)
         if let m = request.query["fieldManager"], m.count > 128 {
             errors.append(.invalid("fieldManager", string: m, "must be less than 128 characters long"))
         }
@@ -53,12 +52,12 @@ public struct WriteOptions: Sendable {
 
 /// A create or update body, read under its `fieldValidation`: Strict refuses unknown and duplicate
 /// fields (kube-apiserver's BadRequest); Warn and Ignore drop unknown fields (Warn says so in a
-/// Warning header per field); no `fieldValidation` leaves them for Cairn's decoder to refuse as Invalid.
+/// Warning header per field, which kubectl prints as `Warning: unknown field "spec.colour"`).
 struct WriteBody {
     var json: JSONValue
     var warnings: [String]
 
-    static func read(_ bytes: Data, kind: Kind, validation: FieldValidation?) throws(Status) -> WriteBody {
+    static func read(_ bytes: Data, kind: Kind, validation: FieldValidation) throws(Status) -> WriteBody {
         if bytes.isEmpty { throw Status.badRequest("the request body is empty; send a JSON object") }
         var json: JSONValue
         do {
@@ -66,7 +65,6 @@ struct WriteBody {
         } catch {
             throw Status.badRequest("the request body is not valid JSON: \(error)")
         }
-        guard let validation else { return WriteBody(json: json, warnings: []) }
         guard case .object = json else {
             throw Status.badRequest("the request body is a JSON \(json.typeName), not an object: send a \(kind.rawValue)")
         }
