@@ -56,6 +56,8 @@ public struct APIRequest: Sendable {
 public struct APIResponse: Sendable {
     public enum Body: Sendable {
         case text(String)
+        /// Bytes that are not text (the protobuf OpenAPI v2 document).
+        case bytes(Data)
         /// A watch: JSON event lines, sent as they come (chunked).
         case stream(AsyncStream<String>)
     }
@@ -71,6 +73,12 @@ public struct APIResponse: Sendable {
         self.contentType = contentType
     }
 
+    public init(status: Int, bytes: Data, contentType: String) {
+        self.status = status
+        self.body = .bytes(bytes)
+        self.contentType = contentType
+    }
+
     public init(status: Int, stream: AsyncStream<String>, contentType: String = "application/json") {
         self.status = status
         self.body = .stream(stream)
@@ -82,6 +90,7 @@ public struct APIResponse: Sendable {
         get async {
             switch body {
             case .text(let t): return t
+            case .bytes(let b): return String(decoding: b, as: UTF8.self)
             case .stream(let s): return await s.reduce(into: "") { $0 += $1 }
             }
         }

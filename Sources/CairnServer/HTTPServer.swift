@@ -44,12 +44,11 @@ struct CairnResponder: HTTPResponder {
         } catch {
             return Self.response(.status(.tooLarge("the request body is larger than the limit of \(APIHandler.maximumBody) bytes (3 MiB)")))
         }
+        // Go clients write a space in a query as "+" (labelSelector=a+in+(x)): decoded here, as
+        // net/url decodes it; a repeated name keeps its first value, as url.Values.Get does.
+        let items = HTTPServer.queryItems("?" + (request.uri.query ?? ""))
         var query: [String: String] = [:]
-        var items: [(String, String)] = []
-        for (k, v) in request.uri.queryParameters {
-            query[String(k)] = String(v)
-            items.append((String(k), String(v)))
-        }
+        for (k, v) in items where query[k] == nil { query[k] = v }
         var api = APIRequest(method: request.method.rawValue, path: request.uri.path, query: query,
                              body: Data(buffer.readableBytesView), contentType: request.headers[.contentType],
                              accept: request.headers[.accept], userAgent: request.headers[.userAgent],
@@ -94,6 +93,9 @@ struct CairnResponder: HTTPResponder {
         case .text(let text):
             return Response(status: HTTPResponse.Status(code: r.status), headers: headers,
                             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        case .bytes(let data):
+            return Response(status: HTTPResponse.Status(code: r.status), headers: headers,
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         case .stream(let lines):
             headers[.transferEncoding] = "chunked"
             return Response(status: HTTPResponse.Status(code: r.status), headers: headers,
@@ -162,7 +164,7 @@ enum HTTPServer {
     /// The query of a request target, decoded, in order.
     static func queryItems(_ target: String) -> [(String, String)] {
         guard let q = target.firstIndex(of: "?") else { return [] }
-        return target[target.index(after: q)...].split(separator: "&").map { pair in
+        return target[target.index(after: q)...].split(separator: "&").map { pair -> (String, String) in
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ s: Substring) -> String {
                 String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
