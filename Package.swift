@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // Pure core: Kubernetes objects, Quantity, names, selectors, validation. No I/O.
@@ -37,6 +40,9 @@ let package = Package(
         // libfuse3 through the system library.
         .systemLibrary(name: "CFuse3", pkgConfig: "fuse3",
                        providers: [.apt(["libfuse3-dev"])]),
+        // zlib through the system library: SPDY/3.1's header compression (kubectl exec before 1.30).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         // Cairn's FUSE filesystem: passthrough with per-volume capacity.
         .target(name: "CairnFS", dependencies: [
             "CFuse3", .product(name: "Logging", package: "swift-log"),
@@ -51,10 +57,15 @@ let package = Package(
         // The daemon: HTTP API on the socket, controller loop, node agent wiring.
         .target(name: "CairnServer", dependencies: [
             "CairnCore", "CairnAPI", "CairnManifest", "CairnControl", "CairnStore", "CairnNode", "CairnFS",
-            "CairnAPIMachinery", "CairnTLS",
+            "CairnAPIMachinery", "CairnTLS", "CZlib",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "WSCore", package: "swift-websocket"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -2,7 +2,7 @@
 # Installs what Cairn needs on a fresh Debian 12 machine (as root): libfuse3 to build and mount, SQLite,
 # and the tools the tests and benchmarks compare against. Safe to run again.
 set -euo pipefail
-packages=(libfuse3-dev fuse3 libsqlite3-dev bindfs fio)
+packages=(libfuse3-dev fuse3 libsqlite3-dev bindfs fio zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

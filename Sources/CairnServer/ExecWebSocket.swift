@@ -64,8 +64,8 @@ enum ExecWebSocket {
             ExecMount(hostPath: m.subPath.map { "\(m.hostPath)/\($0)" } ?? m.hostPath, mountPath: m.mountPath, readOnly: m.readOnly)
         }
         let encoded = String(decoding: (try? JSONCoding.encoder.encode(mounts)) ?? Data("[]".utf8), as: UTF8.self)
-        var args = service.sandbox + ["--mounts", encoded]
-        if let wd = plan.workingDir { args += ["--workdir", wd] }
+        // The container's workingDir, else its image's default, "/": never the daemon's own directory.
+        var args = service.sandbox + ["--mounts", encoded, "--workdir", plan.workingDir ?? "/"]
         return args + ["--"] + command
     }
 

@@ -138,26 +138,10 @@ enum HTTPServer {
         return tls
     }
 
-    /// HTTP/1.1 with the WebSocket upgrade of pods/NAME/exec; every other upgrade, and an exec that
-    /// cannot be run, goes on as a plain request (whose answer says why).
+    /// HTTP/1.1 with the WebSocket and SPDY upgrades of pods/NAME/exec (KubeHTTP1Channel).
     static func webSocketUpgrade(handler: APIHandler, authenticator: Authenticator?, exec: ExecService) -> HTTPServerBuilder {
-        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
-            http1: .init(), ws: WebSocketServerConfiguration(maxFrameSize: 1 << 20, autoPing: .disabled))
-        return .http1WebSocketUpgrade(configuration: configuration) { head, channel, logger in
-            guard let rawPath = head.path, let path = ExecWebSocket.execPath(String(rawPath.prefix { $0 != "?" })) else {
-                return .dontUpgrade
-            }
-            if let authenticator {
-                guard case .success = await authenticate(authenticator, authorization: head.headerFields[.authorization], channel: channel) else {
-                    return .dontUpgrade
-                }
-            }
-            let items = queryItems(String(rawPath))
-            guard let target = await ExecWebSocket.target(path: path, queryItems: items, offered: head.headerFields[.secWebSocketProtocol],
-                                                          handler: handler, service: exec) else { return .dontUpgrade }
-            return .upgrade([.secWebSocketProtocol: target.proto.rawValue]) { inbound, outbound, context in
-                await ExecWebSocket.run(target, inbound: inbound, outbound: outbound, logger: context.logger)
-            }
+        HTTPServerBuilder { responder in
+            KubeHTTP1Channel(responder: responder, handler: handler, authenticator: authenticator, exec: exec)
         }
     }
 
