@@ -152,6 +152,7 @@ public struct APIHandler: Sendable {
     func route(_ request: APIRequest) async throws -> APIResponse {
         let path = request.path
         if let answer = try NonResourceRoutes.answer(request) { return answer }
+        if let lease = try await NodeLeases.answer(request, plane: plane) { return lease }
         if path == CairnPath.kubeconfig {
             return try KubeconfigView.answer(request, access: access)
         }

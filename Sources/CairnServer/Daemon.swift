@@ -180,8 +180,16 @@ public enum Daemon {
         if statvfs(config.dataRoot, &st) == 0 { size = Int64(st.f_blocks) * Int64(st.f_frsize) }
         let cap = override ?? Quantity(bytes: size)
         var status = NodeStatus()
-        status.capacity = [Node.storageResource: cap]
-        status.allocatable = [Node.storageResource: cap]
+        // What a kubelet reports besides the storage Cairn schedules by: the host's processors and
+        // memory (so kubectl describe node computes its percentages) and its pod limit.
+        var resources: [String: Quantity] = [Node.storageResource: cap]
+        if let cpu = try? Quantity(parsing: String(ProcessInfo.processInfo.activeProcessorCount)) { resources["cpu"] = cpu }
+        if let memory = try? Quantity(parsing: "\(ProcessInfo.processInfo.physicalMemory / 1024)Ki") { resources["memory"] = memory }
+        if let pods = try? Quantity(parsing: "110") { resources["pods"] = pods }
+        status.capacity = resources
+        status.allocatable = resources
+        status.addresses = [["type": "InternalIP", "address": "127.0.0.1"], ["type": "Hostname", "address": .string(config.name)]]
+        status.nodeInfo = HostFacts.nodeInfo
         node.status = status
         return node
     }
