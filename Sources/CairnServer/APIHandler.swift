@@ -165,7 +165,7 @@ public struct APIHandler: Sendable {
         case .failure(.notFound(let message)): throw Status(code: 404, reason: .notFound, message: message)
         }
         if request.body.count > Self.maximumBody {
-            throw Status.tooLarge("the request body is \(request.body.count) bytes; the limit is \(Self.maximumBody) bytes")
+            throw Status.tooLarge("Request entity too large: limit is \(Self.maximumBody)")
         }
         if parsed.kind.namespaced, parsed.name != nil || request.method == "POST", parsed.namespace == nil {
             throw Status.badRequest("namespaced \(parsed.kind.resource) must be addressed under /namespaces/{namespace}")

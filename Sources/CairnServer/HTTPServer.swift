@@ -42,7 +42,8 @@ struct CairnResponder: HTTPResponder {
         do {
             buffer = try await request.collectBody(upTo: APIHandler.maximumBody)
         } catch {
-            return Self.response(.status(.tooLarge("the request body is larger than the limit of \(APIHandler.maximumBody) bytes (3 MiB)")))
+            // kube-apiserver's words for a body over its limit.
+            return Self.response(.status(.tooLarge("Request entity too large: limit is \(APIHandler.maximumBody)")))
         }
         // Go clients write a space in a query as "+" (labelSelector=a+in+(x)): decoded here, as
         // net/url decodes it; a repeated name keeps its first value, as url.Values.Get does.
