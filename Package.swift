@@ -24,6 +24,10 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // Pure core: Kubernetes objects, Quantity, names, selectors, validation. No I/O.
@@ -41,6 +45,9 @@ let package = Package(
         // The FUSE kernel protocol's layouts, the Linux calls Swift cannot make, and the
         // descriptor holder process (C: it runs before any Swift code in the holder).
         .target(name: "CFuseKernel"),
+        // zlib through the system library: SPDY/3.1's header compression (kubectl exec before 1.30).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         // Cairn's FUSE filesystem: the protocol on /dev/fuse, kernel passthrough, per-volume
         // capacity (project quotas, btrfs qgroups or the daemon's own accounting), restarts pods do
         // not notice.
@@ -57,7 +64,16 @@ let package = Package(
         // The daemon: HTTP API on the socket, controller loop, node agent wiring.
         .target(name: "CairnServer", dependencies: [
             "CairnCore", "CairnAPI", "CairnManifest", "CairnControl", "CairnStore", "CairnNode", "CairnFS",
+            "CairnAPIMachinery", "CairnTLS", "CZlib",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "WSCore", package: "swift-websocket"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -127,6 +143,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The real kubectl (1.32 and the oldest and newest beside it) against a live `cairn serve` over HTTPS.
+        .testTarget(name: "CairnKubectlTests", dependencies: []),
         .testTarget(name: "CairnTLSTests", dependencies: [
             "CairnTLS",
             .product(name: "Hummingbird", package: "hummingbird"),

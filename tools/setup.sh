@@ -2,7 +2,7 @@
 # Installs what Cairn needs on a fresh Debian 12 machine (as root): FUSE (the daemon speaks /dev/fuse itself), SQLite,
 # and the tools the tests and benchmarks compare against. Safe to run again.
 set -euo pipefail
-packages=(fuse3 libsqlite3-dev bindfs fio btrfs-progs e2fsprogs)
+packages=(fuse3 libsqlite3-dev bindfs fio btrfs-progs e2fsprogs zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

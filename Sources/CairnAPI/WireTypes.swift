@@ -189,6 +189,8 @@ public enum CairnVersion {
 public enum CairnPath {
     public static let prefix = "/cairn/v1/"
     public static let bindings = "/cairn/v1/bindings"
+    /// `cairn kubeconfig`: the admin kubeconfig for the daemon's HTTPS listener (`?server=URL`).
+    public static let kubeconfig = "/cairn/v1/kubeconfig"
     public static func claimHistory(namespace: String, claim: String) -> String {
         "/cairn/v1/namespaces/\(namespace)/claims/\(claim)/history"
     }

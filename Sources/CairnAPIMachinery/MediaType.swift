@@ -86,6 +86,7 @@ public enum ResponseFormat: Sendable, Hashable {
 /// The 406 kube-apiserver answers when nothing in Accept can be served.
 public struct NotAcceptable: Error, Sendable, Hashable, CustomStringConvertible {
     public var accepted: [String]
+    public init(accepted: [String]) { self.accepted = accepted }
     public var description: String {
         "only the following media types are accepted: \(accepted.joined(separator: ", "))"
     }

@@ -149,7 +149,10 @@ public enum ServerSideApply {
         for (m, entry) in managers where m != id { others = others.union(entry.set) }
         let toRemove = lastSet.subtracting(appliedSet)
         // Parents first: an item removed whole takes its fields with it.
-        for path in toRemove.paths.sorted(by: { $0.count < $1.count }) where !others.contains(path) && !others.hasPaths(under: path) {
+        // A path still applied beneath (or owned by another beneath) stays: SMD removes the last
+        // set's items and adds back whatever is still owned.
+        for path in toRemove.paths.sorted(by: { $0.count < $1.count })
+        where !others.contains(path) && !others.hasPaths(under: path) && !appliedSet.hasPaths(under: path) {
             merged = remove(path, from: merged)
         }
 
@@ -159,7 +162,13 @@ public enum ServerSideApply {
             let c = entry.set.intersection(compare.modified.union(compare.added))
             for p in c.paths { conflicts.append((m, p)) }
         }
-        if !conflicts.isEmpty && !force { throw conflictError(conflicts) }
+        if !conflicts.isEmpty && !force {
+            // lastAppliedManager: kubectl's first server-side apply of an object it applied client-side
+            // takes over the fields of the last-applied configuration instead of conflicting on them.
+            let allowed = manager == "kubectl" ? try lastAppliedFields(live, type, kind: kind, subresource: subresource) : nil
+            let remaining = conflicts.filter { allowed?.contains($0.1) != true }
+            if !remaining.isEmpty { throw conflictError(allowed == nil ? conflicts : remaining) }
+        }
         for (m, entry) in managers where m != id {
             let c = entry.set.intersection(compare.modified.union(compare.added))
             let next = entry.set.subtracting(c).subtracting(compare.removed)
@@ -279,6 +288,16 @@ public enum ServerSideApply {
         c.removed = filter(c.removed, kind: kind, subresource: subresource)
         c.modified = filter(c.modified, kind: kind, subresource: subresource)
         return c
+    }
+
+    /// The fields of the `kubectl.kubernetes.io/last-applied-configuration` annotation, nil when the
+    /// object has none (or it does not parse).
+    static func lastAppliedFields(_ live: JSONValue?, _ type: ApplyType, kind: Kind, subresource: String) throws(Status) -> FieldSet? {
+        guard let text = live?["metadata"]?["annotations"]?["kubectl.kubernetes.io/last-applied-configuration"]?.stringValue,
+              !text.isEmpty, let config = try? JSONText.parse(text), case .object = config else { return nil }
+        var set = FieldSet()
+        try toFieldSet(config, type, [], &set)
+        return filter(set, kind: kind, subresource: subresource)
     }
 
     static func conflictError(_ conflicts: [(FieldManagerID, FieldPath)]) -> Status {

@@ -285,10 +285,16 @@ public enum TableRows {
             }
             return "<none>"
         }
+        func info(_ key: String) -> String {
+            let v = n.status?.nodeInfo?[key]?.stringValue ?? ""
+            return v.isEmpty ? "<unknown>" : v
+        }
+        let version = n.status?.nodeInfo?["kubeletVersion"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? kubeletVersion
         return TableRow(cells: [.string(n.name), .string(status.joined(separator: ",")),
                                 .string(roles.isEmpty ? "<none>" : roles.sorted().joined(separator: ",")), .string(age),
-                                .string(kubeletVersion), .string(address("InternalIP")), .string(address("ExternalIP")),
-                                "<unknown>", "<unknown>", "<unknown>"], conditions: [])
+                                .string(version), .string(address("InternalIP")), .string(address("ExternalIP")),
+                                .string(info("osImage")), .string(info("kernelVersion")), .string(info("containerRuntimeVersion"))],
+                        conditions: [])
     }
 
     /// printEvent (core/v1 events; Cairn writes no eventTime or series).

@@ -58,6 +58,7 @@ public struct TypeShape: Sendable {
         if let d = type as? any StringDictionaryShape.Type { return .map(shapeType(d.valueType)) }
         if let o = type as? any OptionalShape.Type { return shapeType(o.wrappedType) }
         if let r = type as? any RawRepresentableStringShape.Type, r.isString { return .string }
+        if let r = type as? any RawRepresentable.Type, rawValueIsString(r) { return .string }
         return .object(TypeBox(type: type))
     }
 
@@ -66,8 +67,13 @@ public struct TypeShape: Sendable {
         if type == Quantity.self { return Quantity.zero as! T }
         if type == Time.self { return Time(Date(timeIntervalSince1970: 0)) as! T }
         if type == JSONValue.self { return JSONValue.null as! T }
+        // A string enum (a phase, a condition status) decodes no placeholder string: take a case.
+        if let c = type as? any CaseIterable.Type, let first = firstCase(c) as? T { return first }
         return try T(from: PlaceholderDecoder())
     }
+
+    static func firstCase<C: CaseIterable>(_ c: C.Type) -> Any? { C.allCases.first }
+    static func rawValueIsString<R: RawRepresentable>(_ r: R.Type) -> Bool { R.RawValue.self == String.self }
 }
 
 /// A struct type, carried to where its own shape is learnt.

@@ -14,7 +14,7 @@ public struct CairnCommand: AsyncParsableCommand {
         abstract: "Node-local persistent volumes for Kubernetes-style workloads, served through FUSE.",
         version: CairnVersion.version,
         subcommands: [Serve.self, Apply.self, Get.self, Describe.self, Delete.self, Scale.self, Patch.self, Bindings.self,
-                      Verify.self, Exec.self, Version.self, ExecSandbox.self, CSICommand.self])
+                      Verify.self, Exec.self, KubeconfigCommand.self, Version.self, ExecSandbox.self, CSICommand.self])
     public init() {}
 }
 

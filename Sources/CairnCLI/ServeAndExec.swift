@@ -27,10 +27,14 @@ struct Serve: AsyncParsableCommand {
     var nodes: [String] = []
     @Option(name: .customLong("node-capacity"), help: "NAME=QUANTITY: storage a node offers (default: the size of its data root's filesystem).")
     var nodeCapacities: [String] = []
-    @Option(help: "Also serve the API on TCP HOST:PORT (requires --token-file).")
+    @Option(help: "Also serve the Kubernetes API over HTTPS on HOST:PORT, for kubectl (certificates in <state-dir>/tls).")
     var listen: String?
-    @Option(name: .customLong("token-file"), help: "File holding the bearer token TCP clients must send.")
+    @Option(name: .customLong("token-file"), help: "File holding a bearer token HTTPS clients may send instead of the admin client certificate.")
     var tokenFile: String?
+    @Option(name: .customLong("write-kubeconfig"), help: "Write the admin kubeconfig for the HTTPS listener to FILE at start (mode 0600).")
+    var writeKubeconfig: String?
+    @Option(name: .customLong("tls-san"), help: "Another name or IP address for the serving certificate; repeatable.")
+    var tlsSANs: [String] = []
     @Option(name: .customLong("log-level"), help: "How much the daemon logs.")
     var logLevel: LogLevel = .info
     @Option(name: .customLong("change-log-retention"), help: "How many changes the change log keeps for watches to resume from.")
@@ -69,20 +73,28 @@ struct Serve: AsyncParsableCommand {
                 guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
                     throw CLIError("--listen \(listen): expected HOST:PORT, e.g. 127.0.0.1:6443")
                 }
-                guard let tokenFile else { throw CLIError("--listen needs --token-file: TCP clients must present a bearer token") }
-                guard let t = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty else {
-                    throw CLIError("--token-file \(tokenFile): cannot read a token from this file")
+                guard (1...65535).contains(port) else { throw CLIError("--listen \(listen): the port must be between 1 and 65535") }
+                if let tokenFile {
+                    guard let t = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty else {
+                        throw CLIError("--token-file \(tokenFile): cannot read a token from this file")
+                    }
+                    token = t
                 }
-                listenAddress = (String(listen[..<colon]), port)
-                token = t
+                var host = String(listen[..<colon])
+                if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+                listenAddress = (host, port)
+            } else if tokenFile != nil || writeKubeconfig != nil || !tlsSANs.isEmpty {
+                throw CLIError("--token-file, --write-kubeconfig and --tls-san configure the HTTPS listener: add --listen HOST:PORT (e.g. 127.0.0.1:6443)")
             }
             guard changeLogRetention > 0 else { throw CLIError("--change-log-retention \(changeLogRetention): must be at least 1") }
             var settings = ControlPlaneSettings()
             settings.changeLogRetention = changeLogRetention
-            let config = DaemonConfig(stateDir: absolute(state), socketPath: absolute(socket ?? "\(state)/cairn.sock"),
+            var config = DaemonConfig(stateDir: absolute(state), socketPath: absolute(socket ?? "\(state)/cairn.sock"),
                                       storageClassesDir: storageClasses.map(absolute) ?? defaultStorageClassesDir(),
                                       nodes: nodeConfigs, nodeCapacity: capacity,
                                       listen: listenAddress.map { (host: $0.0, port: $0.1) }, token: token, settings: settings)
+            config.writeKubeconfig = writeKubeconfig.map(absolute)
+            config.tlsSANs = tlsSANs
             try await Daemon.run(config, logger: logger)
         } catch {
             fail(error)

@@ -87,6 +87,7 @@ public enum Triggers {
             d.add(.scheduler, ref)
             d.add(.kubelet, ref)
             owners(of: pod, index, &d)
+            collectorOwners(of: pod, index, &d)
             for v in pod.spec.claimVolumes {
                 let claim = NamespacedName(pod.namespace, v.claim)
                 d.add(.persistentVolume, ObjectRef(.persistentVolumeClaim, claim))
@@ -114,6 +115,15 @@ public enum Triggers {
         }
     }
 
+    /// A dependent changed or went: an owner whose deletion waits for the collector (foreground or
+    /// orphan) may now be done with.
+    static func collectorOwners(of object: any KubeObject, _ index: ClusterIndex, _ d: inout DirtyKeys) {
+        for ref in object.metadata.ownerReferences ?? [] {
+            guard let owner = index.object(uid: ref.uid), owner.metadata.isDeleting else { continue }
+            d.add(.garbageCollector, ObjectRef(owner))
+        }
+    }
+
     static func dependents(of uid: String, _ index: ClusterIndex, _ d: inout DirtyKeys) {
         guard !uid.isEmpty else { return }
         for dep in index.dependentsByOwner[uid] ?? [] where dep.kind == .pod || dep.kind == .persistentVolumeClaim {
@@ -127,6 +137,7 @@ public enum Triggers {
             guard let claim = o as? PersistentVolumeClaim else { continue }
             let key = NamespacedName(claim)
             d.add(.garbageCollector, ObjectRef(.persistentVolumeClaim, key))
+            collectorOwners(of: claim, index, &d)
             d.add(.persistentVolume, ObjectRef(.persistentVolumeClaim, key))
             d.add(.resizer, ObjectRef(.persistentVolumeClaim, key))
             for pv in index.volumesByClaimUID[claim.uid] ?? [] { d.add(.persistentVolume, ObjectRef(.persistentVolume, NamespacedName(nil, pv))) }
@@ -187,6 +198,7 @@ public enum Triggers {
         for o in change.objects {
             let ref = ObjectRef(o)
             d.add(ref.kind == .statefulSet ? .statefulSet : .replicaSet, ref)
+            if o.metadata.isDeleting { d.add(.garbageCollector, ref) }
             dependents(of: o.uid, index, &d)
             // Pods it may release or adopt, and siblings that rank pods by it.
             if let rs = o as? ReplicaSet, let controller = rs.controllerRef {

@@ -56,6 +56,8 @@ public struct NodeStatus: Codable, Sendable, Hashable {
     public var allocatable: [String: Quantity]?
     public var conditions: [NodeCondition]?
     public var addresses: [JSONValue]?
+    /// NodeSystemInfo (kubelet's machine and OS facts), kept as JSON: only shown, never acted on.
+    public var nodeInfo: JSONValue?
     public init() {}
 }
 

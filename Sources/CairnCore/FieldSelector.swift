@@ -115,7 +115,9 @@ public struct ObjectFilter: Sendable, Hashable {
         do {
             labels = try labelSelector.map { $0.isEmpty ? .everything : try Selector.parse($0) } ?? .everything
         } catch {
-            throw Status.badRequest("unable to parse requirement: \(error)")
+            // labels.Parse's errors carry their own "unable to parse requirement: " prefix.
+            let text = "\(error)"
+            throw Status.badRequest(text.hasPrefix("unable to parse requirement: ") ? text : "unable to parse requirement: \(text)")
         }
         do {
             fields = try fieldSelector.map { try FieldSelector.parse($0, kind: kind) } ?? .everything

@@ -38,6 +38,10 @@ public enum Kind: String, Sendable, CaseIterable, Codable, Hashable {
         }
     }
     public var singular: String { rawValue.lowercased() }
+    /// The resource as kube-apiserver names it in messages: "persistentvolumeclaims", "statefulsets.apps".
+    public var qualifiedResource: String { group.isEmpty ? resource : "\(resource).\(group)" }
+    /// The kind as kube-apiserver names it in Invalid messages: "Pod", "StatefulSet.apps".
+    public var qualifiedKind: String { group.isEmpty ? rawValue : "\(rawValue).\(group)" }
     public var shortNames: [String] {
         switch self {
         case .storageClass: ["sc"]

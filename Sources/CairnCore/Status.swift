@@ -75,20 +75,20 @@ public struct Status: Codable, Sendable, Hashable, Error, CustomStringConvertibl
     public var description: String { message }
 
     public static func notFound(_ kind: Kind, _ name: String) -> Status {
-        Status(code: 404, reason: .notFound, message: "\(kind.resource) \"\(name)\" not found",
+        Status(code: 404, reason: .notFound, message: "\(kind.qualifiedResource) \"\(name)\" not found",
                details: Details(name: name, group: kind.group, kind: kind.resource))
     }
     public static func alreadyExists(_ kind: Kind, _ name: String) -> Status {
-        Status(code: 409, reason: .alreadyExists, message: "\(kind.resource) \"\(name)\" already exists",
+        Status(code: 409, reason: .alreadyExists, message: "\(kind.qualifiedResource) \"\(name)\" already exists",
                details: Details(name: name, group: kind.group, kind: kind.resource))
     }
     public static func conflict(_ kind: Kind, _ name: String, _ why: String) -> Status {
         Status(code: 409, reason: .conflict,
-               message: "Operation cannot be fulfilled on \(kind.resource) \"\(name)\": \(why)",
+               message: "Operation cannot be fulfilled on \(kind.qualifiedResource) \"\(name)\": \(why)",
                details: Details(name: name, group: kind.group, kind: kind.resource))
     }
     public static func invalid(_ kind: Kind, _ name: String, _ errors: [FieldError]) -> Status {
-        Status(code: 422, reason: .invalid, message: "\(kind.rawValue) \"\(name)\" is invalid: \(aggregateMessage(errors))",
+        Status(code: 422, reason: .invalid, message: "\(kind.qualifiedKind) \"\(name)\" is invalid: \(aggregateMessage(errors))",
                details: Details(name: name, group: kind.group, kind: kind.rawValue,
                                 causes: errors.map { Cause(reason: $0.type.rawValue, message: $0.body, field: $0.field) }))
     }
@@ -96,7 +96,7 @@ public struct Status: Codable, Sendable, Hashable, Error, CustomStringConvertibl
         Status(code: 400, reason: .badRequest, message: message)
     }
     public static func forbidden(_ kind: Kind, _ name: String, _ why: String) -> Status {
-        Status(code: 403, reason: .forbidden, message: "\(kind.resource) \"\(name)\" is forbidden: \(why)",
+        Status(code: 403, reason: .forbidden, message: "\(kind.qualifiedResource) \"\(name)\" is forbidden: \(why)",
                details: Details(name: name, group: kind.group, kind: kind.resource))
     }
     public static func methodNotAllowed(_ message: String) -> Status {

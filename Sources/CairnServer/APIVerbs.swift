@@ -9,7 +9,9 @@ import Foundation
 extension ControlPlane {
     // MARK: reads
 
-    public func listJSON(_ kind: Kind, namespace: String?, labelSelector: String?, fieldSelector: String?) throws(Status) -> String {
+    /// One page of a list (everything when `page` has no limit), filtered by the selectors.
+    public func listPage(_ kind: Kind, namespace: String?, labelSelector: String?, fieldSelector: String?,
+                         page: ListPage.Request = ListPage.Request()) throws(Status) -> ListResult {
         let filter = try ObjectFilter(kind: kind, labelSelector: labelSelector, fieldSelector: fieldSelector)
         let (rv, items): (Int64, [StoredObject])
         do {
@@ -17,10 +19,14 @@ extension ControlPlane {
         } catch {
             throw statusFor(error, kind: kind, name: "")
         }
-        var texts: [String] = []
-        texts.reserveCapacity(items.count)
-        for item in items where filter.isEverything || filter.matches(item.body) { texts.append(item.json) }
-        return "{\"apiVersion\":\"\(kind.apiVersion)\",\"items\":[\(texts.joined(separator: ","))],\"kind\":\"\(kind.rawValue)List\",\"metadata\":{\"resourceVersion\":\"\(rv)\"}}"
+        let matching = filter.isEverything ? items : items.filter { filter.matches($0.body) }
+        let slice = ListPage.slice(matching, currentVersion: rv, request: page)
+        return ListResult(items: Array(slice.items), resourceVersion: slice.resourceVersion, next: slice.next,
+                          remainingItemCount: slice.next != nil && filter.isEverything ? slice.remaining : nil)
+    }
+
+    public func listJSON(_ kind: Kind, namespace: String?, labelSelector: String?, fieldSelector: String?) throws(Status) -> String {
+        try listPage(kind, namespace: namespace, labelSelector: labelSelector, fieldSelector: fieldSelector).json(kind)
     }
 
     public func getJSON(_ kind: Kind, namespace: String?, name: String) throws(Status) -> String {
@@ -37,13 +43,14 @@ extension ControlPlane {
     // MARK: writes
 
     /// POST: strict decode, default, validate, admit, store. `path.namespace` is the namespace of the URL.
-    public func create(_ path: APIPath, body: JSONValue, dryRun: Bool = false) async throws(Status) -> String {
-        let stored = try createStaged(path, body: body, dryRun: dryRun)
-        if !dryRun { try await durable() }
+    public func create(_ path: APIPath, body: JSONValue, options: WriteOptions = WriteOptions()) async throws(Status) -> String {
+        let stored = try createStaged(path, body: body, options: options, managedFields: nil)
+        if !options.dryRun { try await durable() }
         return stored.json
     }
 
-    func createStaged(_ path: APIPath, body: JSONValue, dryRun: Bool) throws(Status) -> StoredObject {
+    /// `managedFields` given: a server-side apply's, kept as they are; nil: the writer owns what it set.
+    func createStaged(_ path: APIPath, body: JSONValue, options: WriteOptions, managedFields applied: [ManagedFieldsEntry]?) throws(Status) -> StoredObject {
         var typed = try decodeForWrite(path.kind, body)
         try placeInNamespace(&typed, path)
         if (typed.metadata.name ?? "").isEmpty, let g = typed.metadata.generateName {
@@ -56,19 +63,21 @@ extension ControlPlane {
         let errors = Validation.validate(typed)
         if !errors.isEmpty { throw Status.invalid(path.kind, typed.name, errors) }
         if index.object(ObjectRef(typed)) != nil { throw Status.alreadyExists(path.kind, typed.name) }
-        return try insert(typed, dryRun: dryRun)
+        typed.metadata.managedFields = nil
+        typed.metadata.managedFields = applied ?? managedFields(old: nil, new: typed, manager: options.manager)
+        return try insert(typed, dryRun: options.dryRun)
     }
 
     /// PUT: optimistic concurrency on metadata.resourceVersion; status stays the controllers'. The
     /// object is defaulted before it is compared with what is stored, so leaving out a defaulted
     /// field changes nothing (an unchanged object keeps its resourceVersion).
-    public func update(_ path: APIPath, body: JSONValue, dryRun: Bool = false) async throws(Status) -> String {
-        let stored = try updateStaged(path, body: body, dryRun: dryRun)
-        if !dryRun { try await durable() }
+    public func update(_ path: APIPath, body: JSONValue, options: WriteOptions = WriteOptions()) async throws(Status) -> String {
+        let stored = try updateStaged(path, body: body, options: options, managedFields: nil)
+        if !options.dryRun { try await durable() }
         return stored
     }
 
-    func updateStaged(_ path: APIPath, body: JSONValue, dryRun: Bool) throws(Status) -> String {
+    func updateStaged(_ path: APIPath, body: JSONValue, options: WriteOptions, managedFields applied: [ManagedFieldsEntry]?) throws(Status) -> String {
         guard let name = path.name else { throw Status.methodNotAllowed("PUT needs an object name in the path") }
         var new = try decodeForWrite(path.kind, body)
         if let bodyName = new.metadata.name, bodyName != name {
@@ -76,65 +85,111 @@ extension ControlPlane {
         }
         new.metadata.name = name
         try placeInNamespace(&new, path)
-        guard path.kind.userWritable else {
+        // Nodes are registered by the daemon, but their labels, annotations and spec (kubectl cordon,
+        // kubectl taint) are the clients'; their status stays the node agent's.
+        guard path.kind.userWritable || path.kind == .node else {
             throw Status.methodNotAllowed("\(path.kind.resource) are managed by cairn serve, not updated by clients")
         }
         guard let old = index.object(ObjectRef(new)) else { throw Status.notFound(path.kind, name) }
-        if let rv = new.metadata.resourceVersion, rv != old.metadata.resourceVersion {
+        if let rv = new.metadata.resourceVersion, !rv.isEmpty, rv != old.metadata.resourceVersion {
             throw Status.conflict(path.kind, name, StoreError.objectModified)
         }
-        let merged = Self.carryServerFields(from: old, into: Defaulting.apply(new))
+        var merged = Self.carryServerFields(from: old, into: Defaulting.apply(new))
         let errors = Validation.validateUpdate(old: old, new: merged)
         if !errors.isEmpty { throw Status.invalid(path.kind, name, errors) }
         try admitResize(old: old, new: merged)
-        if dryRun { return (try? JSONValue(encoding: merged).jsonText()) ?? "{}" }
+        if let applied {
+            merged.metadata.managedFields = applied
+        } else {
+            // The managers to start from: the ones the client sent, when it sent any (kubectl's
+            // client-side to server-side apply migration rewrites them; `[{}]` resets them), else
+            // the stored ones, so a client that knows nothing of them cannot drop them.
+            var base = old
+            base.metadata.managedFields = Self.managedFieldsBase(sent: new.metadata.managedFields, stored: old.metadata.managedFields)
+            merged.metadata.managedFields = base.metadata.managedFields
+            merged.metadata.managedFields = managedFields(old: base, new: merged, manager: options.manager)
+        }
+        if options.dryRun { return (try? JSONValue(encoding: merged).jsonText()) ?? "{}" }
         return try write(merged, requireVersion: false).json
     }
 
-    /// PATCH with a JSON merge patch (RFC 7386); kubectl's strategic merge patches of the fields Cairn
-    /// models are merge patches too.
-    public func patch(_ path: APIPath, patch: JSONValue) async throws(Status) -> String {
-        guard let name = path.name else { throw Status.methodNotAllowed("PATCH needs an object name in the path") }
-        let ns = path.kind.namespaced ? (path.namespace ?? "default") : nil
-        guard let old = index.object(ObjectRef(path.kind, NamespacedName(ns, name))) else { throw Status.notFound(path.kind, name) }
-        let oldJSON: JSONValue
-        do { oldJSON = try JSONValue(encoding: old) } catch { throw Status.internalError("\(error)") }
-        return try await update(path, body: mergePatch(oldJSON, patch))
+    /// kube-apiserver's decodeLiveOrNew: the request's managedFields when it has some, none when it
+    /// is the reset value `[{}]`, else the live object's.
+    static func managedFieldsBase(sent: [ManagedFieldsEntry]?, stored: [ManagedFieldsEntry]?) -> [ManagedFieldsEntry]? {
+        guard let sent, !sent.isEmpty else { return stored }
+        let empty = ManagedFieldsEntry(manager: nil, operation: nil, apiVersion: nil, time: nil, fieldsV1: nil)
+        if sent == [empty] { return nil }
+        return sent
     }
 
-    public func delete(_ path: APIPath, preconditionUID: String? = nil) async throws(Status) -> String {
+    /// DELETE with DeleteOptions: preconditions, dryRun, and the propagation policy, whose
+    /// foreground and orphan forms leave the object with the `foregroundDeletion` or `orphan`
+    /// finalizer for the garbage collector (kube-apiserver's BeforeDelete), so it is gone only once
+    /// its dependents are deleted or released.
+    public func delete(_ path: APIPath, options: DeleteRequest = DeleteRequest()) async throws(Status) -> String {
         guard let name = path.name else { throw Status.methodNotAllowed("DELETE of a whole collection is not supported; name the object") }
         let ns = path.kind.namespaced ? (path.namespace ?? "default") : nil
-        guard let obj = index.object(ObjectRef(path.kind, NamespacedName(ns, name))) else { throw Status.notFound(path.kind, name) }
+        guard var obj = index.object(ObjectRef(path.kind, NamespacedName(ns, name))) else { throw Status.notFound(path.kind, name) }
         if path.kind == .namespace && name == "default" {
             throw Status.forbidden(.namespace, name, "this namespace may not be deleted")
         }
-        if let preconditionUID, preconditionUID != obj.uid {
-            throw Status.conflict(path.kind, name, "Precondition failed: UID in precondition: \(preconditionUID), UID in object meta: \(obj.uid)")
+        if path.kind == .node {
+            throw Status.methodNotAllowed("nodes are registered by cairn serve from its --node flags; stop serving a node to remove it")
         }
-        let result = try deleteObject(obj)
+        if let uid = options.preconditionUID, uid != obj.uid {
+            throw Status.conflict(path.kind, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(obj.uid)")
+        }
+        if let rv = options.preconditionResourceVersion, rv != obj.metadata.resourceVersion {
+            throw Status.conflict(path.kind, name, "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(obj.metadata.resourceVersion ?? "")")
+        }
+        if options.dryRun { return (try? JSONValue(encoding: obj).jsonText()) ?? "{}" }
+        switch options.propagation {
+        case .foreground?:
+            obj.metadata.removeFinalizer(Well.orphanFinalizer)
+            obj.metadata.addFinalizer(Well.foregroundDeletionFinalizer)
+        case .orphan?:
+            obj.metadata.removeFinalizer(Well.foregroundDeletionFinalizer)
+            obj.metadata.addFinalizer(Well.orphanFinalizer)
+        case .background?, nil:
+            break
+        }
+        let result: StoredObject
+        if obj.metadata.isDeleting, let stored = index.object(ObjectRef(obj)), stored.metadata.finalizers != obj.metadata.finalizers {
+            // Deleted again with another policy: the finalizers say what the collector does now.
+            result = try write(obj, requireVersion: false)
+        } else {
+            result = try deleteObject(obj)
+        }
         try await durable()
         return result.json
     }
 
-    public func scale(_ path: APIPath) throws(Status) -> Scale {
+    /// pods/NAME/eviction: with no PodDisruptionBudgets in Cairn every eviction is allowed, and is
+    /// the pod's deletion with the eviction's DeleteOptions.
+    public func evict(_ path: APIPath, _ eviction: EvictionRequest) async throws(Status) -> Status {
+        _ = try await delete(path, options: eviction.delete)
+        return Status(code: 201, reason: .unknown, message: "")
+    }
+
+    /// The Scale of a set; `replicas` overrides spec.replicas (a dry run's answer).
+    public func scale(_ path: APIPath, replicas override: Int32? = nil) throws(Status) -> Scale {
         guard let name = path.name else { throw Status.notFound(path.kind, "") }
         let key = NamespacedName(path.namespace ?? "default", name)
         switch path.kind {
         case .statefulSet:
             guard let sts = index.statefulSets[key] else { throw Status.notFound(path.kind, name) }
             let sel = sts.spec.selector.flatMap { try? $0.asSelector() }.map(\.description)
-            return Scale(metadata: scaleMeta(sts), replicas: Int32(sts.replicas), statusReplicas: sts.status?.replicas ?? 0, selector: sel)
+            return Scale(metadata: scaleMeta(sts), replicas: override ?? Int32(sts.replicas), statusReplicas: sts.status?.replicas ?? 0, selector: sel)
         case .replicaSet:
             guard let rs = index.replicaSets[key] else { throw Status.notFound(path.kind, name) }
             let sel = rs.spec.selector.flatMap { try? $0.asSelector() }.map(\.description)
-            return Scale(metadata: scaleMeta(rs), replicas: Int32(rs.replicas), statusReplicas: rs.status?.replicas ?? 0, selector: sel)
+            return Scale(metadata: scaleMeta(rs), replicas: override ?? Int32(rs.replicas), statusReplicas: rs.status?.replicas ?? 0, selector: sel)
         default:
             throw Status.notFound(path.kind, name)
         }
     }
 
-    public func setScale(_ path: APIPath, replicas: Int32, resourceVersion: String?) async throws(Status) -> Scale {
+    public func setScale(_ path: APIPath, replicas: Int32, resourceVersion: String?, options: WriteOptions = WriteOptions()) async throws(Status) -> Scale {
         guard let name = path.name else { throw Status.notFound(path.kind, "") }
         if replicas < 0 {
             throw Status.invalid(path.kind, name, [.invalid("spec.replicas", "\(replicas)", "must be greater than or equal to 0")])
@@ -145,11 +200,14 @@ extension ControlPlane {
         if let resourceVersion, !resourceVersion.isEmpty, resourceVersion != obj.metadata.resourceVersion {
             throw Status.conflict(path.kind, name, StoreError.objectModified)
         }
+        let old = obj
         switch obj {
         case var sts as StatefulSet: sts.spec.replicas = replicas; obj = sts
         case var rs as ReplicaSet: rs.spec.replicas = replicas; obj = rs
         default: throw Status.notFound(path.kind, name)
         }
+        obj.metadata.managedFields = managedFields(old: old, new: obj, manager: options.manager, subresource: "scale")
+        if options.dryRun { return try scale(path, replicas: replicas) }
         _ = try write(obj, requireVersion: false)
         try await durable()
         return try scale(path)
@@ -231,14 +289,4 @@ extension ControlPlane {
         default: return n
         }
     }
-}
-
-/// RFC 7386 JSON merge patch.
-func mergePatch(_ target: JSONValue, _ patch: JSONValue) -> JSONValue {
-    guard case .object(let p) = patch else { return patch }
-    var t = target.objectValue ?? [:]
-    for (k, v) in p {
-        if v == .null { t[k] = nil } else { t[k] = mergePatch(t[k] ?? .null, v) }
-    }
-    return .object(t)
 }

@@ -4,9 +4,11 @@ import CairnCore
 import CairnManifest
 import CairnFS
 import CairnStore
+import CairnTLS
 import Foundation
 import Hummingbird
 import Logging
+import NIOSSL
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -20,8 +22,16 @@ public struct DaemonConfig: Sendable {
     public var nodes: [LocalNodeAgent.NodeConfig]
     /// Node name -> storage the node offers (overrides the data root filesystem's size).
     public var nodeCapacity: [String: Quantity]
+    /// The HTTPS listener (kube-apiserver's secure port).
     public var listen: (host: String, port: Int)?
+    /// The bearer token TCP clients may present instead of a client certificate.
     public var token: String?
+    /// Where to write the admin kubeconfig at start (`--write-kubeconfig`).
+    public var writeKubeconfig: String?
+    /// Extra names and addresses for the serving certificate (`--tls-san`).
+    public var tlsSANs: [String] = []
+    /// How `kubectl exec` starts its sandbox (default: this binary's `exec-sandbox`).
+    public var exec: ExecService?
     public var settings: ControlPlaneSettings
 
     public init(stateDir: String, socketPath: String, storageClassesDir: String?, nodes: [LocalNodeAgent.NodeConfig],
@@ -73,15 +83,25 @@ public enum Daemon {
         await plane.sweepOrphanDirectories(reportKept: true)
         await logStart(plane, config: config, classes: classes, logger: logger)
 
+        var access: ClusterAccess?
+        var tls: TLSConfiguration?
+        if let listen = config.listen {
+            (access, tls) = try clusterAccess(config, listen: listen, logger: logger)
+        }
         let handler = APIHandler(plane: plane, views: Views(plane: plane, agent: agent), watches: WatchServer(store: store),
-                                 logger: logger)
+                                 access: access, logger: logger)
+        let exec = config.exec ?? ExecService.ofThisBinary()
         var services: [any ServiceLifecycle.Service] = [
-            HTTPServer.unixSocket(socket, handler: handler, logger: logger),
+            HTTPServer.unixSocket(socket, handler: handler, exec: exec, logger: logger),
             ControllerService(plane: plane),
         ]
-        if let listen = config.listen, let token = config.token {
-            services.append(HTTPServer.tcp(host: listen.host, port: listen.port, token: token, handler: handler, logger: logger))
+        if let listen = config.listen, let tls {
+            services.append(try HTTPServer.tcp(host: listen.host, port: listen.port, tls: tls, authenticator: Authenticator(token: config.token),
+                                               handler: handler, exec: exec, logger: logger))
         }
+        // Last, so the first to be shut down (the group stops services in reverse order): the
+        // servers then have no watch left to wait for.
+        services.append(WatchShutdown(watches: handler.watches))
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         handOver.install { Task { await group.triggerGracefulShutdown() } }
@@ -90,13 +110,42 @@ public enum Daemon {
                                          : "cairn serve: shutting down; unmounting every pod volume and node filesystem")
     }
 
+    /// The cluster's certificates in `<state-dir>/tls` (made on first start, as k3s and kind make
+    /// theirs), the TLS configuration of the listener, and the kubeconfig `--write-kubeconfig` asks for.
+    static func clusterAccess(_ config: DaemonConfig, listen: (host: String, port: Int), logger: Logger) throws -> (ClusterAccess, TLSConfiguration) {
+        let hostname = ProcessInfo.processInfo.hostName
+        var extra = config.tlsSANs
+        if !["", "0.0.0.0", "::", "[::]"].contains(listen.host) { extra.append(listen.host) }
+        let pki: ClusterPKI
+        do {
+            pki = try ClusterPKI.loadOrCreate(stateDirectory: URL(fileURLWithPath: config.stateDir),
+                                              servingNames: ClusterPKI.servingNames(hostname: hostname, extra: extra))
+        } catch {
+            throw DaemonError("cannot set up the HTTPS listener's certificates: \(error)")
+        }
+        let access = ClusterAccess(pki: pki, server: ClusterAccess.serverURL(host: listen.host, port: listen.port))
+        let tls: TLSConfiguration
+        do { tls = try HTTPServer.tlsConfiguration(pki) } catch {
+            throw DaemonError("cannot load the serving certificate in \(pki.directory.path): \(error)")
+        }
+        if let path = config.writeKubeconfig {
+            do {
+                try access.kubeconfig().write(to: URL(fileURLWithPath: path))
+            } catch {
+                throw DaemonError("--write-kubeconfig \(path): \(error)")
+            }
+            logger.notice("wrote the admin kubeconfig", metadata: ["path": "\(path)", "server": "\(access.server)"])
+        }
+        return (access, tls)
+    }
+
     /// What an operator wants to know at start: where state and sockets are, which nodes this daemon
     /// serves (and which stored nodes it does not), and which classes it loaded.
     static func logStart(_ plane: ControlPlane, config: DaemonConfig, classes: [StorageClass], logger: Logger) async {
         let stored = await plane.read { Set($0.nodes.keys) }
         let served = Set(config.nodes.map(\.name))
         var listeners = ["unix:\(config.socketPath)"]
-        if let l = config.listen { listeners.append("tcp:\(l.host):\(l.port)") }
+        if let l = config.listen { listeners.append("https:\(l.host):\(l.port)") }
         logger.notice("cairn serve started", metadata: [
             "state": "\(config.stateDir)", "listeners": "\(listeners.joined(separator: ", "))",
             "nodes": "\(config.nodes.map { "\($0.name)=\($0.dataRoot)" }.joined(separator: ", "))",
@@ -146,8 +195,16 @@ public enum Daemon {
         if statvfs(config.dataRoot, &st) == 0 { size = Int64(st.f_blocks) * Int64(st.f_frsize) }
         let cap = override ?? Quantity(bytes: size)
         var status = NodeStatus()
-        status.capacity = [Node.storageResource: cap]
-        status.allocatable = [Node.storageResource: cap]
+        // What a kubelet reports besides the storage Cairn schedules by: the host's processors and
+        // memory (so kubectl describe node computes its percentages) and its pod limit.
+        var resources: [String: Quantity] = [Node.storageResource: cap]
+        if let cpu = try? Quantity(parsing: String(ProcessInfo.processInfo.activeProcessorCount)) { resources["cpu"] = cpu }
+        if let memory = try? Quantity(parsing: "\(ProcessInfo.processInfo.physicalMemory / 1024)Ki") { resources["memory"] = memory }
+        if let pods = try? Quantity(parsing: "110") { resources["pods"] = pods }
+        status.capacity = resources
+        status.allocatable = resources
+        status.addresses = [["type": "InternalIP", "address": "127.0.0.1"], ["type": "Hostname", "address": .string(config.name)]]
+        status.nodeInfo = HostFacts.nodeInfo
         status.conditions = [
             NodeCondition(type: "KernelEnforcedCapacity", status: quota.available ? .true : .false,
                           reason: quota.mechanism.map { $0 == .projectQuota ? "ProjectQuota" : "BtrfsQgroup" } ?? "NoKernelQuota",
@@ -182,6 +239,20 @@ public enum Daemon {
             }
         }
         return classes
+    }
+}
+
+/// Ends every open watch at graceful shutdown, so the HTTP servers, which wait for open responses,
+/// can stop.
+struct WatchShutdown: ServiceLifecycle.Service {
+    let watches: WatchServer
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            try? await gracefulShutdown()
+        } onGracefulShutdown: {
+            watches.closeAll()
+        }
+        watches.closeAll()
     }
 }
 

@@ -1,6 +1,7 @@
 import CairnCore
 import CairnStore
 import Foundation
+import Synchronization
 
 /// A watch as the API server takes it: `GET <list path>?watch=1&resourceVersion=N&...`.
 public struct WatchRequest: Sendable {
@@ -46,6 +47,30 @@ public struct WatchRequest: Sendable {
     }
 }
 
+/// The continuations of the watches being served.
+final class OpenWatches: Sendable {
+    private let streams = Mutex<(next: Int, open: [Int: AsyncStream<String>.Continuation])>((0, [:]))
+
+    func add(_ c: AsyncStream<String>.Continuation) -> Int {
+        streams.withLock { s in
+            s.next += 1
+            s.open[s.next] = c
+            return s.next
+        }
+    }
+
+    func remove(_ id: Int) { _ = streams.withLock { $0.open.removeValue(forKey: id) } }
+
+    func finishAll() {
+        let all = streams.withLock { s in
+            let all = Array(s.open.values)
+            s.open = [:]
+            return all
+        }
+        for c in all { c.finish() }
+    }
+}
+
 public enum WatchEventType: String, Sendable {
     case added = "ADDED", modified = "MODIFIED", deleted = "DELETED", bookmark = "BOOKMARK", error = "ERROR"
 }
@@ -58,11 +83,17 @@ public struct WatchServer: Sendable {
     let store: Store
     /// How long a watch may be idle before a bookmark tells it the current resourceVersion.
     let bookmarkInterval: Duration
+    /// The open streams, so a daemon that shuts down ends them (its HTTP servers wait for open
+    /// responses, and a watch would otherwise hold them until its timeout).
+    let open = OpenWatches()
 
     public init(store: Store, bookmarkInterval: Duration = .seconds(60)) {
         self.store = store
         self.bookmarkInterval = bookmarkInterval
     }
+
+    /// Ends every open watch (the client sees its stream close, as when kube-apiserver stops).
+    public func closeAll() { open.finishAll() }
 
     /// The stream of JSON event lines, or the error kube-apiserver answers before streaming (a
     /// resourceVersion newer than any: 504 after waiting 3 s for it).
@@ -82,11 +113,15 @@ public struct WatchServer: Sendable {
         }
         let server = self, from = start
         return AsyncStream(bufferingPolicy: .bufferingNewest(10_000)) { continuation in
+            let id = server.open.add(continuation)
             let task = Task {
                 await server.run(request, from: from, into: continuation)
                 continuation.finish()
             }
-            continuation.onTermination = { _ in task.cancel() }
+            continuation.onTermination = { _ in
+                task.cancel()
+                server.open.remove(id)
+            }
         }
     }
 

@@ -223,7 +223,7 @@ import Testing
     }
 
     /// kubectl apply's default strict validation reaches the server, whose BadRequest kubectl prints;
-    /// then a good apply, then server-side apply conflicting with client-side apply.
+    /// then a good apply, then another manager's server-side apply conflicting with client-side apply.
     @Test(arguments: kubectlV3Binaries)
     func applyFlow(_ kubectl: String) async throws {
         let typo = Self.statefulSet.replacingOccurrences(of: "  serviceName: stateful-pvc", with: "  serviceName: stateful-pvc\n  colour: blue")
@@ -231,8 +231,10 @@ import Testing
         let results = try await Self.run(kubectl, [
             ["apply", "-f", "DIR/typo.yaml"],
             ["apply", "-f", "DIR/sts.yaml"],
-            ["apply", "--server-side", "-f", "DIR/scaled.yaml"],
-            ["apply", "--server-side", "--force-conflicts", "-f", "DIR/scaled.yaml"],
+            // kube-apiserver lets kubectl's own first server-side apply take over what its
+            // last-applied configuration holds (lastAppliedManager); another manager conflicts.
+            ["apply", "--server-side", "--field-manager=ci", "-f", "DIR/scaled.yaml"],
+            ["apply", "--server-side", "--field-manager=ci", "--force-conflicts", "-f", "DIR/scaled.yaml"],
         ], stdin: ["typo.yaml": typo, "sts.yaml": Self.statefulSet, "scaled.yaml": scaled])
         #expect(results[0].status == 1)
         #expect(results[0].stderr.contains(#"StatefulSet in version "v1" cannot be handled as a StatefulSet: strict decoding error: unknown field "spec.colour""#), "\(results[0])")

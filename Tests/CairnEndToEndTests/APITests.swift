@@ -192,8 +192,10 @@ import Glibc
         #expect(nf.stderr == "Error from server (NotFound): persistentvolumeclaims \"nope\" not found\n")
     }
 
-    /// `--listen` serves the same API over TCP, only to requests that carry the bearer token.
-    @Test func tcpListenerRequiresTheBearerToken() throws {
+    /// `--listen` serves the same API over HTTPS with the CA and serving certificate made in
+    /// <state-dir>/tls; a request authenticates with the bearer token or the admin client
+    /// certificate, and an anonymous one gets kube-apiserver's 401.
+    @Test func httpsListenerAuthenticatesTokenAndCertificate() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-e2e-token-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -202,22 +204,33 @@ import Glibc
         let port = try freeTCPPort()
         let d = try TestDaemon(extraArgs: ["--listen", "127.0.0.1:\(port)", "--token-file", tokenFile])
         defer { d.stop() }
-        let address = "127.0.0.1:\(port)"
-        var anonymous = try http(address, "GET", "/api/v1/nodes")
+        let tls = "\(d.stateDir)/tls"
+        func curl(_ extra: [String], scheme: String = "https") throws -> (status: Int, body: String) {
+            let r = try run("/usr/bin/curl", ["-sS", "--max-time", "20", "--cacert", "\(tls)/ca.crt", "-w", "\n%{http_code}"] + extra
+                            + ["\(scheme)://127.0.0.1:\(port)/api/v1/nodes"])
+            let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+        }
+        var anonymous = try curl([])
         for _ in 0..<50 where anonymous.status == 0 {
             usleep(100_000)
-            anonymous = try http(address, "GET", "/api/v1/nodes")
+            anonymous = try curl([])
         }
         #expect(anonymous.status == 401)
         #expect(try json(anonymous.body)["reason"] as? String == "Unauthorized")
-        #expect(try http(address, "GET", "/api/v1/nodes", headers: ["Authorization": "Bearer wrong"]).status == 401)
-        let authorized = try http(address, "GET", "/api/v1/nodes", headers: ["Authorization": "Bearer s3cret-token"])
-        #expect(authorized.status == 200)
-        #expect(try json(authorized.body)["kind"] as? String == "NodeList")
+        #expect(try curl(["-H", "Authorization: Bearer wrong"]).status == 401)
+        let byToken = try curl(["-H", "Authorization: Bearer s3cret-token"])
+        #expect(byToken.status == 200)
+        #expect(try json(byToken.body)["kind"] as? String == "NodeList")
+        let byCertificate = try curl(["--cert", "\(tls)/admin.crt", "--key", "\(tls)/admin.key"])
+        #expect(byCertificate.status == 200, "\(byCertificate)")
+        // Plain HTTP on the TLS port gets no API answer.
+        #expect(try curl([], scheme: "http").status != 200)
         // The Unix socket needs no token (its mode, 0600, is the access control).
         #expect(try http(d.socket, "GET", "/api/v1/nodes").status == 200)
         var st = stat()
         #expect(stat(d.socket, &st) == 0 && st.st_mode & 0o777 == 0o600)
+        #expect(stat("\(tls)/admin.key", &st) == 0 && st.st_mode & 0o777 == 0o600)
     }
 
     @Test func clientReportsAMissingDaemonQuickly() throws {
