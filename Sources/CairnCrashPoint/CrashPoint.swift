@@ -60,11 +60,12 @@ public enum CrashPoint {
             if let at = rest.firstIndex(of: "@") {
                 then = String(rest[rest.index(after: at)...])
                 rest = rest[..<at]
-                guard let t = then, !t.isEmpty, !t.contains(":"), !t.contains("@") else { return nil }
+                guard let t = then, !t.isEmpty, !t.contains("@") else { return nil }
             }
             guard let colon = rest.lastIndex(of: ":"), let n = Int(rest[rest.index(after: colon)...]), n >= 1 else { return nil }
             let name = String(rest[..<colon])
-            guard !name.isEmpty, !name.contains(":") else { return nil }
+            // Names may hold colons (`statefulset-controller:create-Pod`); the count is after the last.
+            guard !name.isEmpty, !name.hasSuffix(":") else { return nil }
             self.init(name: name, count: n, then: then)
         }
     }

@@ -20,9 +20,11 @@ import Glibc
             /* 5 */ ("store-committed", nil),
             /* 6 */ (":3", nil),
             /* 7 */ ("a:1@", nil),
-            /* 8 */ ("a:1@b:2", nil),
-            /* 9 */ ("a:x", nil),
-            /* 10 */ ("a:-1", nil),
+            /* 8 */ ("a:1@b:c", .init(name: "a", count: 1, then: "b:c")),
+            /* 9 */ ("a:1@b@c", nil),
+            /* 10 */ ("a:x", nil),
+            /* 11 */ ("a:-1", nil),
+            /* 12 */ ("a::1", nil),
         ]
         for (i, c) in cases.enumerated() {
             #expect(CrashPoint.Specification(parsing: c.0) == c.1, "case \(i + 1): \(c.0)")
@@ -49,6 +51,7 @@ import Glibc
         try d.start()
         try Client.wait(d, "claim c Bound after the restart") { $0.claimBound("default/c") }
         #expect(ClusterInvariants.violations(d) == [])
+        print(d.log().split(separator: "\n").filter { $0.contains("crash point") || $0.contains("serve started") }.joined(separator: "\n"))
     }
 
     /// The suite's slice: one cell per kind of operation, each a point that sits between two steps
