@@ -32,6 +32,9 @@ let package = Package(
     targets: [
         // Pure core: Kubernetes objects, Quantity, names, selectors, validation. No I/O.
         .target(name: "CairnCore"),
+        // Named crash points in multi-step operations, inert unless CAIRN_CRASH_AT arms one (the
+        // crash-matrix tests); no dependencies, so every module that takes steps can mark them.
+        .target(name: "CairnCrashPoint"),
         // Manifest decoding (YAML/JSON) with line and column for every field path.
         .target(name: "CairnManifest", dependencies: [
             "CairnCore", .product(name: "Yams", package: "Yams"),
@@ -40,7 +43,7 @@ let package = Package(
         .target(name: "CairnControl", dependencies: ["CairnCore"], exclude: ["README.md"]),
         // SQLite adapter.
         .target(name: "CairnStore", dependencies: [
-            "CairnCore", .product(name: "GRDB", package: "GRDB.swift"),
+            "CairnCore", "CairnCrashPoint", .product(name: "GRDB", package: "GRDB.swift"),
         ], exclude: ["README.md"]),
         // The FUSE kernel protocol's layouts, the Linux calls Swift cannot make, and the
         // descriptor holder process (C: it runs before any Swift code in the holder).
@@ -56,14 +59,14 @@ let package = Package(
         ], exclude: ["README.md"]),
         // Node agent: mounts pod volumes, cleans stale mounts, `cairn exec`.
         .target(name: "CairnNode", dependencies: [
-            "CairnFS", "CFuseKernel", .product(name: "Logging", package: "swift-log"),
+            "CairnFS", "CFuseKernel", "CairnCrashPoint", .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["README.md"]),
         // Wire types and paths of Cairn's own API (/cairn/v1), shared by the daemon and the CLI.
         .target(name: "CairnAPI", dependencies: ["CairnCore"]),
         // The daemon: HTTP API on the socket, controller loop, node agent wiring.
         .target(name: "CairnServer", dependencies: [
-            "CairnCore", "CairnAPI", "CairnManifest", "CairnControl", "CairnStore", "CairnNode", "CairnFS",
+            "CairnCore", "CairnAPI", "CairnManifest", "CairnControl", "CairnStore", "CairnNode", "CairnFS", "CairnCrashPoint",
             "CairnAPIMachinery", "CairnTLS", "CZlib",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -134,7 +137,7 @@ let package = Package(
             "CairnCore", "CairnControl", "CairnStore", "CairnServer", "CairnAPIScenarios",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "CairnEndToEndTests", dependencies: ["CairnCore", "CairnNode", "CairnAPIScenarios"]),
+        .testTarget(name: "CairnEndToEndTests", dependencies: ["CairnCore", "CairnNode", "CairnAPIScenarios", "CairnCrashPoint"]),
         .testTarget(name: "CairnCLICoreTests", dependencies: ["CairnCLICore", "CairnCore", "CairnAPI"]),
         .testTarget(name: "CairnAPIMachineryTests", dependencies: [
             "CairnAPIMachinery", "CairnCore",
@@ -164,3 +167,22 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (tools/fuzz.sh builds them with `--sanitize=fuzzer --sanitize=address` in their
+// own build directory). Declared only when CAIRN_FUZZ is set, so `swift build` and the tests never
+// build or link them.
+if Context.environment["CAIRN_FUZZ"] != nil {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("fuzz-manifest", ["CairnCore", "CairnManifest"]),
+        ("fuzz-quantity", ["CairnCore"]),
+        ("fuzz-selectors", ["CairnCore"]),
+        ("fuzz-patch", ["CairnCore", "CairnAPIMachinery"]),
+        ("fuzz-api-request", ["CairnCore", "CairnAPI", "CairnControl", "CairnStore", "CairnServer",
+                              .product(name: "Hummingbird", package: "hummingbird"),
+                              .product(name: "Logging", package: "swift-log")]),
+        ("fuzz-bindings", ["CairnCore", "CairnAPI", "CairnCLICore"]),
+    ]
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(.executableTarget(name: name, dependencies: dependencies, path: "Tests/Fuzz/Targets/\(name)"))
+    }
+}

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CFuseKernel
+import CairnCrashPoint
 import Crypto
 
 /// Volume directories under a node's data root. Every operation below the data root goes through
@@ -114,6 +115,7 @@ public enum VolumeDirectory {
             if Sys.withCName(name, { unlinkat(dir, $0, 0) }) != 0, errno != ENOENT {
                 throw Sys.error("unlink", childPath)
             }
+            CrashPoint.reached("reclaim-entry-removed")
         }
     }
 

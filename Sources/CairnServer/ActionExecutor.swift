@@ -1,5 +1,6 @@
 import CairnControl
 import CairnCore
+import CairnCrashPoint
 import CairnStore
 import Foundation
 
@@ -10,6 +11,7 @@ extension ControlPlane {
     func perform(_ action: Action, by controller: Controller) {
         do {
             try performOrThrow(action, by: controller)
+            CrashPoint.reached(action.crashPoint(by: controller))
             logger.debug("controller acted", metadata: ["controller": "\(controller)", "action": "\(action.summary)"])
         } catch let s as Status where s.reason == .conflict || s.reason == .notFound {
             logger.debug("action will be planned again", metadata: ["controller": "\(controller)", "action": "\(action.summary)", "why": "\(s.message)"])

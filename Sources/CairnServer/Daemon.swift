@@ -1,6 +1,7 @@
 import CairnAPI
 import CairnControl
 import CairnCore
+import CairnCrashPoint
 import CairnManifest
 import CairnFS
 import CairnStore
@@ -64,8 +65,10 @@ public enum Daemon {
         defer { socket.release() }
 
         let store = try Store(path: "\(config.stateDir)/cairn.db")
+        CrashPoint.reached("recovery-store-opened")
         let agent = LocalNodeAgent(stateDir: config.stateDir, nodes: config.nodes, logger: logger)
         try agent.start(stateDir: config.stateDir)
+        CrashPoint.reached("recovery-nodes-mounted")
         // SIGHUP: exit like SIGTERM, but leave every volume mounted and hand each node's FUSE
         // connection to its descriptor holder, so the next `cairn serve` takes them over and pods see
         // a pause instead of errors (a restart or upgrade).
@@ -75,12 +78,16 @@ public enum Daemon {
         let plane = ControlPlane(store: store, agent: agent, localNodes: Set(config.nodes.map(\.name)), logger: logger,
                                  settings: config.settings)
         try await plane.load()
+        CrashPoint.reached("recovery-loaded")
         let adopted = await plane.adoptMountedPods()
         if adopted > 0 { logger.notice("pods kept their mounts across the restart", metadata: ["pods": "\(adopted)"]) }
+        CrashPoint.reached("recovery-pods-adopted")
         let classes = try await bootstrap(plane, config: config, logger: logger)
         await plane.observeServedNodes(agent.servedNodes())
         try await plane.commitNow()
+        CrashPoint.reached("recovery-bootstrap-committed")
         await plane.sweepOrphanDirectories(reportKept: true)
+        CrashPoint.reached("recovery-swept")
         await logStart(plane, config: config, classes: classes, logger: logger)
 
         var access: ClusterAccess?

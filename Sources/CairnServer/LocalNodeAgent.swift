@@ -1,5 +1,6 @@
 import CairnControl
 import CairnCore
+import CairnCrashPoint
 import CairnFS
 import CairnNode
 import Foundation
@@ -147,6 +148,7 @@ public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
 
     public func createVolumeDirectory(_ spec: VolumeDirectorySpec) throws {
         _ = try VolumeDirectory.create(dataRoot: spec.dataRoot, name: spec.name, mode: spec.mode)
+        CrashPoint.reached("provision-directory-made")
     }
 
     public func removeVolumeDirectory(_ spec: VolumeDirectorySpec) throws {
@@ -161,15 +163,18 @@ public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
             }
             try fs.attach(VolumeSpec(id: m.persistentVolume, backingPath: m.backingPath, capacityBytes: m.capacityBytes,
                                      readOnly: false))
+            CrashPoint.reached("pod-start-attached")
             lock.withLock { _ = users[m.persistentVolume, default: []].insert(podKey) }
             let source = "\(layout.nodeMountPoint(node: m.node))/\(m.persistentVolume)"
             try layout.mountPodVolume(source: source, namespace: namespace, pod: pod, volume: m.volumeName, readOnly: m.readOnly)
+            CrashPoint.reached("pod-start-bind-mounted")
         }
     }
 
     public func stopPod(namespace: String, pod: String, mounts: [PodVolumeMount]) throws -> [String: VolumeFingerprint] {
         let podKey = "\(namespace)/\(pod)"
         try layout.unmountPod(namespace: namespace, pod: pod)
+        CrashPoint.reached("pod-stop-unmounted")
         var prints: [String: VolumeFingerprint] = [:]
         for m in mounts {
             let last = lock.withLock { () -> Bool in
@@ -178,8 +183,10 @@ public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
             }
             if last, let fs = lock.withLock({ filesystems[m.node] }) {
                 try? fs.detach(volumeID: m.persistentVolume)
+                CrashPoint.reached("pod-stop-detached")
             }
             if let f = try? fingerprint(path: m.backingPath, deep: true) { prints[m.claimUID] = f }
+            CrashPoint.reached("pod-stop-fingerprinted")
         }
         return prints
     }

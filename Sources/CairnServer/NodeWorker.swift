@@ -1,5 +1,6 @@
 import CairnControl
 import CairnCore
+import CairnCrashPoint
 import CairnStore
 import Dispatch
 import Foundation
@@ -78,6 +79,7 @@ extension ControlPlane {
         if failure == nil {
             do {
                 try insert(volume)
+                CrashPoint.reached("provision-pv-written")
                 // A new volume holds nothing yet; the filesystem reports real figures once it is mounted.
                 let capacity = volume.capacityBytes, now = clock.now()
                 try store.stage { w in try w.recordUsage(volume: volume.name, used: 0, capacity: capacity, at: now) }
@@ -103,6 +105,7 @@ extension ControlPlane {
     }
 
     func reclaimed(_ volume: PersistentVolume, work: NodeWork, result: Result<Void, any Error>) {
+        CrashPoint.reached("reclaim-directory-removed")
         finish(work, failure: nil)
         defer {
             queues.add(.persistentVolume, ObjectRef(.persistentVolume, NamespacedName(nil, volume.name)))
@@ -122,6 +125,7 @@ extension ControlPlane {
             let wasDeleting = pv.metadata.isDeleting
             try write(pv, requireVersion: false)
             if !wasDeleting, let current = index.volumes[pv.name] { try remove(current) }
+            CrashPoint.reached("reclaim-volume-removed")
         } catch {
             logger.warning("reclaiming a volume failed", metadata: ["volume": "\(volume.name)", "error": "\(error)"])
         }
@@ -139,6 +143,7 @@ extension ControlPlane {
     }
 
     func resized(_ volume: String, bytes: Int64, work: NodeWork, result: Result<Void, any Error>) {
+        CrashPoint.reached("expansion-filesystem-grown")
         var failure: (any Error)?
         if case .failure(let e) = result { failure = e }
         finish(work, failure: failure)
@@ -229,6 +234,7 @@ extension ControlPlane {
                                                             bytes: f.bytes, digest: "\(f.digest)/\(f.deepDigest)"))
                     }
                 }
+                CrashPoint.reached("pod-stop-recorded")
             } catch {
                 logger.warning("recording what a pod left failed", metadata: ["pod": "\(key)", "error": "\(error)"])
             }

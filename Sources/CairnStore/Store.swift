@@ -1,4 +1,5 @@
 import CairnCore
+import CairnCrashPoint
 import Foundation
 import GRDB
 import Synchronization
@@ -93,7 +94,9 @@ public final class Store: Sendable {
             let version = try database.writeWithoutTransaction { db -> Int64 in
                 defer { staged.withLock { $0 = false } }
                 do {
+                    CrashPoint.reached("store-commit-begin")
                     try db.commit()
+                    CrashPoint.reached("store-committed")
                 } catch {
                     if db.isInsideTransaction { try? db.rollback() }
                     throw error

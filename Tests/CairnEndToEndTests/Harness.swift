@@ -80,6 +80,8 @@ final class TestDaemon: @unchecked Sendable {
     let extraArgs: [String]
     /// The logical nodes the daemon serves; `restart(nodes:)` changes them.
     var nodes: [String]
+    /// Variables the next `start()` adds to the daemon's environment (the crash tests arm points).
+    var environment: [String: String] = [:]
     var logPath: String { "\(dir)/daemon.log" }
 
     init(nodes: [String] = ["k8s-node1", "k8s-node2"], extraArgs: [String] = []) throws {
@@ -112,6 +114,7 @@ final class TestDaemon: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: cairnBinary)
         process.arguments = serveArguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         process.standardOutput = logHandle
         process.standardError = logHandle
         process.standardInput = FileHandle.nullDevice

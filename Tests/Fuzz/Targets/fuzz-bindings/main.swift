@@ -1,0 +1,29 @@
+import CairnAPI
+import CairnCLICore
+import CairnCore
+import Foundation
+
+/// What `cairn bindings` does with the daemon's answer: `-o json` parses and pretty-prints it,
+/// the table decodes a BindingList and prints its rows. A pretty-printed document parses back to
+/// the same value. Nothing may trap, whatever the socket sends.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzBindings(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = Data(UnsafeBufferPointer(start: data, count: size))
+    if let value = try? JSONValue.parse(bytes) {
+        let pretty = JSONText.pretty(value)
+        guard let again = try? JSONText.parse(pretty) else { fatalError("pretty output does not parse: \(pretty.prefix(200))") }
+        if again != value { fatalError("pretty output parses to another value: \(pretty.prefix(200))") }
+    }
+    guard let list = try? JSONCoding.decoder.decode(BindingList.self, from: bytes) else { return 0 }
+    let now = Date()
+    let rows = list.items.map { b -> [String] in
+        [b.namespace, b.claim, b.phase.rawValue, b.volume ?? "", b.node ?? "", b.capacity ?? "", humanBytes(b.usedBytes),
+         AccessMode.abbreviate(b.accessModes), b.storageClass ?? "", b.reclaimPolicy ?? "",
+         b.pods.isEmpty ? "<none>" : b.pods.map { "\($0.name):\($0.hostPath)" }.joined(separator: ","),
+         b.boundAt.map { humanDuration(now.timeIntervalSince($0.date)) } ?? ""]
+    }
+    _ = Printers.table(["NAMESPACE", "CLAIM", "STATUS", "VOLUME", "NODE", "CAPACITY", "USED", "ACCESS MODES",
+                        "STORAGECLASS", "RECLAIM", "PODS (HOST PATH)", "BOUND"], rows)
+    _ = try? JSONCoding.encoder.encode(list)
+    return 0
+}
