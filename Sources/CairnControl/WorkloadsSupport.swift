@@ -4,7 +4,10 @@ import Foundation
 extension ClusterIndex {
     /// The pods a workload may claim: those it controls and the namespace's orphans.
     func candidatePods(controller uid: String, namespace: String?) -> [Pod] {
-        (pods(podsByController[uid]) + pods(orphanPodsByNamespace[namespace ?? ""])).sorted { $0.name < $1.name }
+        // Sorted by key, then looked up: sorting the pods themselves moves large values around, and
+        // a StatefulSet of a thousand replicas is planned after each of its pods changes.
+        let keys = (podsByController[uid] ?? []).union(orphanPodsByNamespace[namespace ?? ""] ?? [])
+        return keys.sorted { $0.name < $1.name }.compactMap { pods[$0] }
     }
 }
 

@@ -36,6 +36,8 @@ public actor ControlPlane {
     var events = EventAggregator()
     /// Clients waiting for their staged writes to be committed.
     var commitWaiters: [CheckedContinuation<Void, any Error>] = []
+    /// When the last batch was committed (the loop keeps a batch open at most `batchWindow`).
+    var lastCommit = Date()
     /// Objects to plan again at a time (`Action.recheck`), by controller.
     var rechecks: [(due: Date, controller: Controller, ref: ObjectRef)] = []
     /// The resourceVersion at which the change log's size was last looked at.
@@ -89,7 +91,9 @@ public actor ControlPlane {
     }
 
     func decodeStored(_ stored: StoredObject) throws -> any KubeObject {
-        try stored.key.kind.objectType.decode(from: try stored.decodedBody())
+        // Straight from the stored text: every write decodes what it stored, and a detour through a
+        // JSONValue tree (parse, print again, parse) cost more than the planners at a thousand pods.
+        try stored.key.kind.objectType.decode(text: stored.json)
     }
 
     // MARK: reads for Cairn's views (served from the index)
@@ -143,4 +147,5 @@ public struct ControlPlaneSettings: Sendable {
 
 extension KubeObject {
     static func decode(from json: JSONValue) throws -> any KubeObject { try json.decode(Self.self) }
+    static func decode(text: String) throws -> any KubeObject { try JSONCoding.decoder.decode(Self.self, from: Data(text.utf8)) }
 }

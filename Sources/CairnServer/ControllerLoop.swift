@@ -25,13 +25,15 @@ extension ControlPlane {
             var rounds = 0
             repeat {
                 if !queues.isEmpty { runRound() }
-                commitStaged()
+                if commitIsDue() { commitStaged() }
                 rounds += 1
                 await Task.yield()
             } while !queues.isEmpty && rounds < Self.roundsPerWake && !Task.isCancelled
             if !queues.isEmpty { continue }
-            // Sleep until woken or the next timer.
-            let delay = max(timers.next(rechecks: rechecks.map(\.due)).timeIntervalSinceNow, 0.001)
+            // Sleep until woken, the next timer, or the moment the open batch must be committed.
+            var wakeAt = timers.next(rechecks: rechecks.map(\.due))
+            if store.hasStagedWrites { wakeAt = min(wakeAt, lastCommit.addingTimeInterval(Self.batchWindow)) }
+            let delay = max(wakeAt.timeIntervalSinceNow, 0.001)
             let wake = self.wake
             let tick = Task {
                 do { try await Task.sleep(for: .milliseconds(Int(delay * 1000) + 1)) } catch { return }
@@ -70,6 +72,22 @@ extension ControlPlane {
 
     // MARK: group commit
 
+    /// Longest a batch of the controllers' own writes stays open while node work is still coming back.
+    /// A cascade (a thousand pods scheduled, mounted and reported Running) then shares a few fsyncs
+    /// instead of taking one per finished mount; a crash loses at most this window, which restart
+    /// recovery redoes from what is on disk.
+    static let batchWindow: TimeInterval = 0.05
+
+    /// Whether to commit the open batch now: a client waits for it (its answer is sent only once it
+    /// is durable), nothing more is coming (no dirty key, no node work in flight), or the window is over.
+    func commitIsDue() -> Bool {
+        if !commitWaiters.isEmpty { return true }
+        guard store.hasStagedWrites else { return false }
+        if Task.isCancelled { return true }
+        if queues.isEmpty && index.observed.inFlight.isEmpty { return true }
+        return Date().timeIntervalSince(lastCommit) >= Self.batchWindow
+    }
+
     /// Waits until everything staged so far is committed (a client's write is answered only then).
     func durable() async throws(Status) {
         guard store.hasStagedWrites else { return }
@@ -86,6 +104,7 @@ extension ControlPlane {
     func commitStaged() {
         let waiters = commitWaiters
         commitWaiters = []
+        lastCommit = Date()
         do {
             try store.commit()
             for w in waiters { w.resume() }
