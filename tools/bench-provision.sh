@@ -177,7 +177,9 @@ run_claims() {
         END {
             k = (n >= 2000) ? 1000 : int(n / 2)
             printf "%-40s %9.2f s   (%.0f claims/s from the start of the apply)\n", n " claims Bound", t[NR] - t0, n / (t[NR] - t0)
-            printf "%-40s %9.0f claims/s\n", "first " k " Bound", k / (t[k] - t0)
+            # Both rates count from a Bound claim, so the first is not charged with the dry run that
+            # checks every document before the first is created.
+            printf "%-40s %9.0f claims/s\n", "first " k " Bound", (k - 1) / (t[k] - t[1])
             printf "%-40s %9.0f claims/s\n", "last " k " Bound", k / (t[NR] - t[NR - k])
         }'
     local base table json one idle one_full
