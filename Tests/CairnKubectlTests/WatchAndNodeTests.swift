@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+/// The seed's StatefulSet under another name, one replica.
+let watchedStatefulSet = Seed.statefulSet
+    .replacingOccurrences(of: "stateful-pvc", with: "web")
+    .replacingOccurrences(of: "stateful-headless", with: "web-headless")
+
+/// get -w, wait, rollout status, and cordon / uncordon / drain against one daemon per kubectl version.
+@Suite(.serialized) struct WatchWaitAndNodes {
+    @Test(arguments: Kubectl.all) func watchWaitCordonDrain(_ kubectl: Kubectl) throws {
+        let c = try Cluster(kubectl)
+        defer { c.stop() }
+
+        // kubectl get -w: the rows a watch prints as the pod is created, scheduled and becomes Ready.
+        let watch = try RunningKubectl(c, ["get", "pods", "-w"])
+        defer { watch.stop() }
+        let manifest = try c.manifest("web.yaml", watchedStatefulSet)
+        #expect(try c.ok(["apply", "-f", manifest]) == "service/web-headless created\nstatefulset.apps/web created\n")
+        let sawRunning = watch.waitForOutput { out in
+            out.split(separator: "\n").contains { tableCells(String($0)).prefix(4) == ["web-0", "1/1", "Running", "0"] }
+        }
+        #expect(sawRunning, "get -w printed:\n\(watch.stdout)\(watch.stderr)")
+        let lines = watch.stdout.split(separator: "\n").map { tableCells(String($0)) }
+        #expect(lines.first == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"], "\(watch.stdout)")
+        #expect(lines.dropFirst().allSatisfy { $0.first == "web-0" && $0.count == 5 }, "\(watch.stdout)")
+        #expect(lines.dropFirst().contains { $0.prefix(3) == ["web-0", "0/1", "Pending"] }, "\(watch.stdout)")
+        watch.stop()
+
+        // kubectl wait, for a condition and for a JSONPath value; rollout status.
+        #expect(try c.ok(["wait", "--for=condition=Ready", "pod/web-0", "--timeout=90s"], timeout: 120) == "pod/web-0 condition met\n")
+        #expect(try c.ok(["wait", "--for=jsonpath={.status.phase}=Running", "pod/web-0", "--timeout=60s"], timeout: 90) == "pod/web-0 condition met\n")
+        #expect(try c.ok(["wait", "--for=jsonpath={.status.phase}=Bound", "pvc", "--all", "--timeout=60s"], timeout: 90)
+                    == "persistentvolumeclaim/volume-web-0 condition met\n")
+        #expect(try c.ok(["rollout", "status", "statefulset/web", "--timeout=60s"], timeout: 90)
+                    == "partitioned roll out complete: 1 new pods have been updated...\n")
+        let timedOut = try c.fails(["wait", "--for=condition=Ready=False", "pod/web-0", "--timeout=2s"], timeout: 30)
+        #expect(timedOut.stderr == "error: timed out waiting for the condition on pods/web-0\n", "\(timedOut)")
+
+        // cordon / uncordon: SchedulingDisabled in the node table, as kubectl shows it.
+        let node = try #require(c.jsonpath(["pod", "web-0"], "{.spec.nodeName}"))
+        let other = node == "k8s-node1" ? "k8s-node2" : "k8s-node1"
+        let version = c.jsonpath(["node", node], "{.status.nodeInfo.kubeletVersion}") ?? "?"
+        #expect(try c.ok(["cordon", node]) == "node/\(node) cordoned\n")
+        #expect(try c.ok(["cordon", node]) == "node/\(node) already cordoned\n")
+        let status = [node: "Ready,SchedulingDisabled", other: "Ready"]
+        #expect(cells(try c.ok(["get", "nodes"])) == cells("""
+            NAME        STATUS                            ROLES    AGE   VERSION
+            k8s-node1   \(status["k8s-node1"]!)   <none>   10s   \(version)
+            k8s-node2   \(status["k8s-node2"]!)   <none>   10s   \(version)
+
+            """))
+        #expect(c.jsonpath(["node", node], "{.spec.unschedulable}") == "true")
+        #expect(try c.ok(["uncordon", node]) == "node/\(node) uncordoned\n")
+        #expect(c.jsonpath(["node", node], "{.spec.unschedulable}") == "")
+
+        // drain: cordoned, the pod evicted through the Eviction subresource; the StatefulSet makes it
+        // again and it waits, since its volume lives on the cordoned node; uncordon and it runs there.
+        let uid = c.jsonpath(["pod", "web-0"], "{.metadata.uid}")
+        let drain = try c.kubectlRun(["drain", node, "--timeout=90s"], timeout: 120)
+        #expect(drain.status == 0, "\(drain)")
+        #expect(drain.stdout == "node/\(node) cordoned\nevicting pod default/web-0\npod/web-0 evicted\nnode/\(node) drained\n", "\(drain)")
+        try c.waitUntil("web-0 made again") {
+            let now = c.jsonpath(["pod", "web-0"], "{.metadata.uid}")
+            return now != nil && now != uid
+        }
+        try c.waitUntil("the FailedScheduling event for the new web-0") {
+            (c.jsonpath(["events", "--field-selector", "involvedObject.name=web-0,reason=FailedScheduling"], "{.items[*].message}") ?? "")
+                .contains("node(s) were unschedulable")
+        }
+        #expect(c.jsonpath(["pod", "web-0"], "{.status.phase}") == "Pending")
+        #expect(try c.ok(["uncordon", node]) == "node/\(node) uncordoned\n")
+        #expect(try c.ok(["wait", "--for=condition=Ready", "pod/web-0", "--timeout=120s"], timeout: 150) == "pod/web-0 condition met\n")
+        #expect(c.jsonpath(["pod", "web-0"], "{.spec.nodeName}") == node)
+
+        // A bare pod (no controller) is refused by drain, as kubectl refuses it.
+        let bare = try c.manifest("bare.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: bare
+            spec:
+              nodeName: \(node)
+              containers:
+              - name: c
+                image: kubetm/init
+
+            """)
+        #expect(try c.ok(["apply", "-f", bare]) == "pod/bare created\n")
+        let refused = try c.fails(["drain", node, "--timeout=30s"], timeout: 60)
+        // (kubectl 1.27 words it "Pods declare no controller".)
+        #expect(refused.stderr.contains("no controller (use --force to override): default/bare"), "\(refused)")
+        #expect(c.jsonpath(["pod", "bare"], "{.metadata.name}") == "bare")
+        #expect(try c.ok(["uncordon", node]) == "node/\(node) uncordoned\n")
+
+        // kubectl api-resources from discovery.
+        let resources = try c.ok(["api-resources", "--api-group=apps"])
+        let rows = resources.split(separator: "\n").map { tableCells(String($0)) }
+        #expect(rows.first == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"], "\(resources)")
+        #expect(rows.contains(["statefulsets", "sts", "apps/v1", "true", "StatefulSet"]), "\(resources)")
+        #expect(rows.contains(["replicasets", "rs", "apps/v1", "true", "ReplicaSet"]), "\(resources)")
+    }
+}
