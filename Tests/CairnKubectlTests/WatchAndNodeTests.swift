@@ -93,11 +93,80 @@ let watchedStatefulSet = Seed.statefulSet
         #expect(c.jsonpath(["pod", "bare"], "{.metadata.name}") == "bare")
         #expect(try c.ok(["uncordon", node]) == "node/\(node) uncordoned\n")
 
+        try execStdinAndExitCode(c)
+        try cascadeDeletion(c)
+        try logsExplainAndRaw(c)
+
         // kubectl api-resources from discovery.
         let resources = try c.ok(["api-resources", "--api-group=apps"])
         let rows = resources.split(separator: "\n").map { tableCells(String($0)) }
         #expect(rows.first == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"], "\(resources)")
         #expect(rows.contains(["statefulsets", "sts", "apps/v1", "true", "StatefulSet"]), "\(resources)")
         #expect(rows.contains(["replicasets", "rs", "apps/v1", "true", "ReplicaSet"]), "\(resources)")
+    }
+
+    /// kubectl exec -i: stdin reaches the command, its exit code comes back as kubectl's.
+    func execStdinAndExitCode(_ c: Cluster) throws {
+        let r = try c.kubectlRun(["exec", "-i", "web-0", "--", "sh", "-c", "cat > /applog/in.txt; echo to-stderr >&2; exit 3"], stdin: "hello\n")
+        #expect(r.status == 3, "\(r)")
+        #expect(r.stderr.contains("to-stderr\n"), "\(r)")
+        #expect(r.stderr.hasSuffix("command terminated with exit code 3\n"), "\(r)")
+        #expect(try c.ok(["exec", "web-0", "--", "cat", "/applog/in.txt"]) == "hello\n")
+        // Without -i the command reads end of file, as with kubectl on a real cluster.
+        #expect(try c.ok(["exec", "web-0", "--", "cat"], stdin: "ignored") == "")
+    }
+
+    /// kubectl delete --cascade=orphan leaves the pods (their ownerReferences gone); foreground waits
+    /// for them.
+    func cascadeDeletion(_ c: Cluster) throws {
+        func replicaSet(_ name: String) -> String {
+            """
+            apiVersion: apps/v1
+            kind: ReplicaSet
+            metadata:
+              name: \(name)
+            spec:
+              replicas: 2
+              selector:
+                matchLabels:
+                  app: \(name)
+              template:
+                metadata:
+                  labels:
+                    app: \(name)
+                spec:
+                  containers:
+                  - name: c
+                    image: kubetm/init
+
+            """
+        }
+        for name in ["orphans", "foreground"] {
+            let f = try c.manifest("\(name).yaml", replicaSet(name))
+            #expect(try c.ok(["apply", "-f", f]) == "replicaset.apps/\(name) created\n")
+            try c.waitFor(["rs", name], "{.status.readyReplicas}", toBe: "2")
+        }
+        #expect(try c.ok(["delete", "rs", "orphans", "--cascade=orphan"]) == "replicaset.apps \"orphans\" deleted\n")
+        let orphans = c.jsonpath(["pods", "-l", "app=orphans"], "{range .items[*]}{.metadata.name}:{.metadata.ownerReferences}{\"\\n\"}{end}") ?? ""
+        #expect(orphans.split(separator: "\n").count == 2 && orphans.split(separator: "\n").allSatisfy { $0.hasSuffix(":") }, "\(orphans)")
+        #expect(try c.ok(["delete", "rs", "foreground", "--cascade=foreground"], timeout: 120) == "replicaset.apps \"foreground\" deleted\n")
+        #expect(c.jsonpath(["pods", "-l", "app=foreground"], "{.items[*].metadata.name}") == "")
+        #expect(try c.fails(["get", "rs", "foreground"]).stderr == "Error from server (NotFound): replicasets.apps \"foreground\" not found\n")
+        try c.ok(["delete", "pods", "-l", "app=orphans"], timeout: 120)
+    }
+
+    func logsExplainAndRaw(_ c: Cluster) throws {
+        // Cairn's pods run no containers: kubectl logs gets a clear error, not an empty log.
+        let logs = try c.fails(["logs", "web-0"])
+        #expect(logs.stderr.hasPrefix("Error from server"), "\(logs)")
+        #expect(logs.stdout == "")
+        let explain = try c.ok(["explain", "statefulset.spec.volumeClaimTemplates"])
+        #expect(explain.contains("KIND:") && explain.contains("StatefulSet"), "\(explain)")
+        #expect(explain.contains("volumeClaimTemplates") && explain.contains("PersistentVolumeClaim"), "\(explain)")
+        #expect(try c.ok(["get", "--raw", "/readyz"]) == "ok")
+        let version = try jsonObject(try c.ok(["get", "--raw", "/version"]))
+        #expect(version["major"] as? String == "1" && version["minor"] as? String == "32", "\(version)")
+        let pvcs = try jsonObject(try c.ok(["get", "--raw", "/api/v1/namespaces/default/persistentvolumeclaims?limit=1"]))
+        #expect((pvcs["items"] as? [Any])?.count == 1)
     }
 }
