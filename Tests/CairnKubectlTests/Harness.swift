@@ -130,7 +130,9 @@ final class Cluster: @unchecked Sendable {
     var logPath: String { "\(dir)/daemon.log" }
     var home: String { "\(dir)/home" }
 
-    init(_ kubectl: Kubectl, extraArgs: [String] = []) throws {
+    /// `setup` runs in the fresh directory before the daemon starts and returns more `serve` flags (a
+    /// token file, say).
+    init(_ kubectl: Kubectl, extraArgs: [String] = [], setup: ((String) throws -> [String])? = nil) throws {
         var template = Array(FileManager.default.temporaryDirectory.appendingPathComponent("cairn-kubectl-XXXXXX").path.utf8CString)
         guard mkdtemp(&template) != nil else { throw TestFailure("mkdtemp failed") }
         dir = String(cString: template)
@@ -141,7 +143,7 @@ final class Cluster: @unchecked Sendable {
         try "\(getpid())\n".write(toFile: "\(dir)/owner.pid", atomically: true, encoding: .utf8)
         LiveClusters.shared.add(self)
         do {
-            try start(extraArgs)
+            try start(extraArgs + (setup?(dir) ?? []))
         } catch {
             stop()
             throw error

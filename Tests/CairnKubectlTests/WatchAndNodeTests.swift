@@ -112,6 +112,16 @@ let watchedStatefulSet = Seed.statefulSet
         #expect(r.stderr.contains("to-stderr\n"), "\(r)")
         #expect(r.stderr.hasSuffix("command terminated with exit code 3\n"), "\(r)")
         #expect(try c.ok(["exec", "web-0", "--", "cat", "/applog/in.txt"]) == "hello\n")
+        // kubectl cp: tar through exec, both ways.
+        let local = try c.file("copied.txt", "copied by kubectl cp\n")
+        #expect(try c.ok(["cp", local, "web-0:/applog/copied.txt"]) == "")
+        #expect(try c.ok(["exec", "web-0", "--", "cat", "/applog/copied.txt"]) == "copied by kubectl cp\n")
+        try c.ok(["cp", "web-0:/applog/copied.txt", "\(c.dir)/back.txt"])
+        #expect((try? String(contentsOfFile: "\(c.dir)/back.txt", encoding: .utf8)) == "copied by kubectl cp\n")
+        // kubectl run: a Pod with no volumes.
+        #expect(try c.ok(["run", "runner", "--image=busybox"]) == "pod/runner created\n")
+        #expect(try c.ok(["wait", "--for=condition=Ready", "pod/runner", "--timeout=60s"], timeout: 90) == "pod/runner condition met\n")
+        #expect(try c.ok(["delete", "pod", "runner"], timeout: 90) == "pod \"runner\" deleted\n")
         // Without -i the command reads end of file, as with kubectl on a real cluster.
         #expect(try c.ok(["exec", "web-0", "--", "cat"], stdin: "ignored") == "")
     }
