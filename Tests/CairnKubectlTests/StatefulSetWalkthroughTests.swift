@@ -116,6 +116,27 @@ import Testing
             #expect(describeHas(pod, key, value, indent: indent), "describe pod lacks \(key): \(value):\n\(pod)")
         }
 
+        let node = try c.ok(["describe", "node", "k8s-node1"])
+        for (key, value, indent) in [("Name", "k8s-node1", 0), ("Roles", "<none>", 0), ("Taints", "<none>", 0), ("Unschedulable", "false", 0),
+                                     ("HolderIdentity", "k8s-node1", 2), ("pods", "110", 2)] {
+            #expect(describeHas(node, key, value, indent: indent), "describe node lacks \(key): \(value):\n\(node)")
+        }
+        let sc = try c.ok(["describe", "sc", "fast"])
+        for (key, value) in [("Name", "fast"), ("IsDefaultClass", "No"), ("Provisioner", "cairn.io/local-path"), ("ReclaimPolicy", "Delete"),
+                             ("VolumeBindingMode", "Immediate"), ("AllowVolumeExpansion", "True")] {
+            #expect(describeHas(sc, key, value), "describe sc lacks \(key): \(value):\n\(sc)")
+        }
+        let pv = try c.ok(["describe", "pv", volumes[1]])
+        for (key, value) in [("Name", volumes[1]), ("StorageClass", "fast"), ("Status", "Bound"), ("Claim", "default/volume-stateful-pvc-1"),
+                             ("Reclaim Policy", "Delete"), ("Access Modes", "RWO"), ("VolumeMode", "Filesystem"), ("Capacity", "1G")] {
+            #expect(describeHas(pv, key, value), "describe pv lacks \(key): \(value):\n\(pv)")
+        }
+        let svc = try c.ok(["describe", "svc", "stateful-headless"])
+        for (key, value) in [("Name", "stateful-headless"), ("Selector", "type=db2"), ("Type", "ClusterIP"), ("IP", "None"), ("Port", "<unset>  80/TCP"),
+                             ("TargetPort", "8080/TCP")] {
+            #expect(describeHas(svc, key, value), "describe svc lacks \(key): \(value):\n\(svc)")
+        }
+
         // delete -f: the set and its pods go; the claims stay (whenDeleted: Retain), until deleted too.
         #expect(try c.ok(["delete", "-f", manifest], timeout: 150) == "service \"stateful-headless\" deleted\nstatefulset.apps \"stateful-pvc\" deleted\n")
         try c.ok(["wait", "--for=delete", "pod", "-l", "type=db2", "--timeout=120s"], timeout: 150)

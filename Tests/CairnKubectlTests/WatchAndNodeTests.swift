@@ -13,8 +13,24 @@ let watchedStatefulSet = Seed.statefulSet
         defer { c.stop() }
 
         // kubectl get -w: the rows a watch prints as the pod is created, scheduled and becomes Ready.
+        // A pod that exists first shows when kubectl has listed and is watching: from then on the watch
+        // sees every change from the change log, however fast the StatefulSet's pod becomes Ready.
+        let marker = try c.manifest("marker.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: marker
+            spec:
+              containers:
+              - name: c
+                image: kubetm/init
+
+            """)
+        #expect(try c.ok(["apply", "-f", marker]) == "pod/marker created\n")
         let watch = try RunningKubectl(c, ["get", "pods", "-w"])
         defer { watch.stop() }
+        #expect(watch.waitForOutput { $0.split(separator: "\n").contains { tableCells(String($0)).first == "marker" } },
+                "get -w printed:\n\(watch.stdout)\(watch.stderr)")
         let manifest = try c.manifest("web.yaml", watchedStatefulSet)
         #expect(try c.ok(["apply", "-f", manifest]) == "service/web-headless created\nstatefulset.apps/web created\n")
         let sawRunning = watch.waitForOutput { out in
@@ -23,9 +39,11 @@ let watchedStatefulSet = Seed.statefulSet
         #expect(sawRunning, "get -w printed:\n\(watch.stdout)\(watch.stderr)")
         let lines = watch.stdout.split(separator: "\n").map { tableCells(String($0)) }
         #expect(lines.first == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"], "\(watch.stdout)")
-        #expect(lines.dropFirst().allSatisfy { $0.first == "web-0" && $0.count == 5 }, "\(watch.stdout)")
-        #expect(lines.dropFirst().contains { $0.prefix(3) == ["web-0", "0/1", "Pending"] }, "\(watch.stdout)")
+        let web = lines.filter { $0.first == "web-0" }
+        #expect(web.allSatisfy { $0.count == 5 }, "\(watch.stdout)")
+        #expect(web.first?.prefix(3) == ["web-0", "0/1", "Pending"], "\(watch.stdout)")
         watch.stop()
+        try c.ok(["delete", "pod", "marker"], timeout: 90)
 
         // kubectl wait, for a condition and for a JSONPath value; rollout status.
         #expect(try c.ok(["wait", "--for=condition=Ready", "pod/web-0", "--timeout=90s"], timeout: 120) == "pod/web-0 condition met\n")
