@@ -73,7 +73,9 @@ import Testing
 
         // Scale 3 -> 0: the pods go, the claims stay Bound to their volumes.
         #expect(try c.ok(["scale", "sts", "stateful-pvc", "--replicas=0"]) == "statefulset.apps/stateful-pvc scaled\n")
-        try c.ok(["wait", "--for=delete", "pod/stateful-pvc-0", "pod/stateful-pvc-1", "pod/stateful-pvc-2", "--timeout=120s"], timeout: 150)
+        // kubectl wait --for=delete on the pod deleted last (ordinal 0, highest first): it exists now.
+        try c.ok(["wait", "--for=delete", "pod/stateful-pvc-0", "--timeout=120s"], timeout: 150)
+        try c.waitFor(["pods", "-l", "type=db2"], "{.items[*].metadata.name}", toBe: "", timeout: 120)
         let none = try c.kubectlRun(["get", "pods"])
         #expect(none.status == 0 && none.stdout == "" && none.stderr == "No resources found in default namespace.\n", "\(none)")
         #expect(cells(try c.ok(["get", "sts"])) == cells("""
@@ -139,7 +141,8 @@ import Testing
 
         // delete -f: the set and its pods go; the claims stay (whenDeleted: Retain), until deleted too.
         #expect(try c.ok(["delete", "-f", manifest], timeout: 150) == "service \"stateful-headless\" deleted\nstatefulset.apps \"stateful-pvc\" deleted\n")
-        try c.ok(["wait", "--for=delete", "pod", "-l", "type=db2", "--timeout=120s"], timeout: 150)
+        // (Polled rather than `kubectl wait -l`, which fails with "no matching resources found" once they are gone.)
+        try c.waitFor(["pods", "-l", "type=db2"], "{.items[*].metadata.name}", toBe: "", timeout: 120)
         let gone = try c.kubectlRun(["get", "sts,svc"])
         #expect(gone.stdout == "" && gone.stderr == "No resources found in default namespace.\n", "\(gone)")
         #expect(try c.ok(["get", "pvc", "-o", "name"]) == "persistentvolumeclaim/volume-stateful-pvc-0\npersistentvolumeclaim/volume-stateful-pvc-1\npersistentvolumeclaim/volume-stateful-pvc-2\n")
