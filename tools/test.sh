@@ -17,6 +17,6 @@ fi
 # beside them, tests that serve HTTP inside the test process (the in-process server, the TLS and
 # kubectl machinery tests) could be starved of threads on a 2-core machine. So those run first, in
 # parallel, and the blocking ones after, one at a time.
-blocking="CairnEndToEndTests|CairnFSTests|CairnNodeTests|CairnCSITests"
+blocking="CairnEndToEndTests|CairnFSTests|CairnNodeTests|CairnCSITests|CairnKubectlTests"
 timeout --kill-after=30 1200 swift test --skip-build --skip "$blocking"
 timeout --kill-after=30 2400 swift test --skip-build --no-parallel --filter "$blocking"

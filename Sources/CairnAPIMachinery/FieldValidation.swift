@@ -128,6 +128,19 @@ public enum StrictDecoding {
                                               causes: [Status.Cause(reason: "FieldValueInvalid", message: body, field: "patch")]))
     }
 
+    /// kube-apiserver's answer when the patched object does not decode into its type (a string where
+    /// an integer belongs): 422 Invalid with no kind or name, on the field "patch", whose value is the
+    /// patch as Go prints the map (strategic) or the patched document (merge and JSON patch). The
+    /// reason after it is Cairn's decoder's, naming the field; upstream's is Go's (`unrecognized type:
+    /// int32`, `json: cannot unmarshal string into Go struct field ...`), which names Go types.
+    public static func patchDecodeError(value: String, _ errors: [FieldError]) -> Status {
+        let reasons = errors.map { "\($0.field): \($0.detail.isEmpty ? $0.body : $0.detail)" }.joined(separator: ", ")
+        let body = "Invalid value: \(goQuote(value)): \(reasons)"
+        return Status(code: 422, reason: .invalid, message: " \"\" is invalid: patch: \(body)",
+                      details: Status.Details(name: "", group: "", kind: "",
+                                              causes: [Status.Cause(reason: "FieldValueInvalid", message: body, field: "patch")]))
+    }
+
     /// `runtime.NewStrictDecodingError`'s text.
     public static func strictMessage(_ messages: [String]) -> String {
         "strict decoding error: " + messages.joined(separator: ", ")

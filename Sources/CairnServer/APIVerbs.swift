@@ -1,3 +1,4 @@
+import CairnAPIMachinery
 import CairnControl
 import CairnCore
 import CairnStore
@@ -239,7 +240,8 @@ extension ControlPlane {
     // MARK: helpers
 
     func decodeForWrite(_ kind: Kind, _ body: JSONValue) throws(Status) -> any KubeObject {
-        var body = body
+        // Stored as kube-apiserver's Go structs would store it: no empty omitempty lists and maps.
+        var body = GoEncoding.omittingEmpty(body, kind: kind)
         if body["apiVersion"] == nil { body["apiVersion"] = .string(kind.apiVersion) }
         if body["kind"] == nil { body["kind"] = .string(kind.rawValue) }
         switch ObjectDecoding.decodeAny(body) {

@@ -137,6 +137,10 @@ public enum Daemon {
         }
         if let path = config.writeKubeconfig {
             do {
+                // As k3s does: `--write-kubeconfig ~/.kube/config` works on a machine with no ~/.kube yet.
+                let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
+                try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
                 try access.kubeconfig().write(to: URL(fileURLWithPath: path))
             } catch {
                 throw DaemonError("--write-kubeconfig \(path): \(error)")

@@ -128,6 +128,12 @@ extension ControlPlane {
             }
             patched = WriteBody.dropUnknown(patched, unknown)
         }
+        // A patched object that does not decode (a string where an integer belongs) is the patch's
+        // fault, and kube-apiserver says so on the field "patch", not as an invalid object.
+        if case .failure(let errors) = ObjectDecoding.decodeAny(GoEncoding.omittingEmpty(patched, kind: path.kind)) {
+            let value = type == .strategic ? StrictDecoding.goValue(patch) : patched.jsonText()
+            throw StrictDecoding.patchDecodeError(value: value, errors.errors)
+        }
         return PatchResult(json: try updateStaged(path, body: patched, options: options, managedFields: nil),
                            created: false, warnings: warnings)
     }

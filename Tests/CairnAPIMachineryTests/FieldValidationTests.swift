@@ -41,6 +41,18 @@ struct FieldValidationTests {
         #expect(patched.details?.causes?.first?.field == "patch")
     }
 
+    /// A patched object that does not decode: Invalid on "patch", no kind or name, so kubectl prints
+    /// "The request is invalid: patch: Invalid value: ...".
+    @Test func undecodablePatchedObject() {
+        let status = StrictDecoding.patchDecodeError(value: "map[spec:map[replicas:three]]",
+                                                     [FieldError.invalid("spec.replicas", string: "three", "expected an integer, got string")])
+        #expect(status.code == 422)
+        #expect(status.reason == .invalid)
+        #expect(status.message == #" "" is invalid: patch: Invalid value: "map[spec:map[replicas:three]]": spec.replicas: expected an integer, got string"#)
+        #expect(status.details?.kind == "" && status.details?.name == "")
+        #expect(status.details?.causes?.map(\.field) == ["patch"])
+    }
+
     @Test func unknownFieldsOfAPatchedObject() {
         let obj = json(#"{"apiVersion":"v1","kind":"Node","metadata":{"name":"n","lables":{"a":"b"}},"spec":{"unschedulable":true,"taints":[{"key":"k"}]}}"#)
         #expect(StrictDecoding.unknownFields(of: obj, kind: .node).map(\.description) == [#"unknown field "metadata.lables""#])

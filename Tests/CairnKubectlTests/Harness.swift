@@ -130,15 +130,20 @@ final class Cluster: @unchecked Sendable {
     var logPath: String { "\(dir)/daemon.log" }
     var home: String { "\(dir)/home" }
 
-    init(_ kubectl: Kubectl, extraArgs: [String] = []) throws {
+    /// `setup` runs in the fresh directory before the daemon starts and returns more `serve` flags (a
+    /// token file, say).
+    init(_ kubectl: Kubectl, extraArgs: [String] = [], setup: ((String) throws -> [String])? = nil) throws {
         var template = Array(FileManager.default.temporaryDirectory.appendingPathComponent("cairn-kubectl-XXXXXX").path.utf8CString)
         guard mkdtemp(&template) != nil else { throw TestFailure("mkdtemp failed") }
         dir = String(cString: template)
         self.kubectl = kubectl
         port = try freePort()
+        _ = StaleClusters.swept
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        try "\(getpid())\n".write(toFile: "\(dir)/owner.pid", atomically: true, encoding: .utf8)
+        LiveClusters.shared.add(self)
         do {
-            try start(extraArgs)
+            try start(extraArgs + (setup?(dir) ?? []))
         } catch {
             stop()
             throw error
@@ -154,6 +159,7 @@ final class Cluster: @unchecked Sendable {
                     "--node", "k8s-node1=\(dir)/data/k8s-node1", "--node", "k8s-node2=\(dir)/data/k8s-node2",
                     "--listen", "127.0.0.1:\(port)", "--write-kubeconfig", kubeconfig] + extraArgs
         pid = try spawnInOwnGroup(cairnBinary, args, log: logPath)
+        try "\(pid)\n".write(toFile: "\(dir)/daemon.pid", atomically: true, encoding: .utf8)
         let deadline = Date().addingTimeInterval(90)
         while Date() < deadline {
             var status: Int32 = 0
@@ -218,6 +224,7 @@ final class Cluster: @unchecked Sendable {
             pid = 0
         }
         unmountEverything(under: dir)
+        LiveClusters.shared.remove(self)
         if ProcessInfo.processInfo.environment["CAIRN_KEEP_TEST_DIRS"] == nil { try? FileManager.default.removeItem(atPath: dir) }
     }
 }
@@ -245,7 +252,10 @@ func spawnInOwnGroup(_ executable: String, _ args: [String], log: String) throws
 
 /// Lazily unmounts (deepest first) every mount below `dir`.
 func unmountEverything(under dir: String) {
-    guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return }
+    // Read to the end: procfs reports a size of 0, so reading "the whole file" by its size gets nothing.
+    guard let handle = FileHandle(forReadingAtPath: "/proc/self/mountinfo") else { return }
+    defer { try? handle.close() }
+    let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
     let points = text.split(separator: "\n").compactMap { line -> String? in
         let fields = line.split(separator: " ")
         guard fields.count > 4 else { return nil }
@@ -326,4 +336,178 @@ func jsonObject(_ text: String) throws -> [String: Any] {
         throw TestFailure("not a JSON object: \(text.prefix(400))")
     }
     return o
+}
+
+// MARK: - Checks shared by the suites
+
+extension Cluster {
+    /// Runs kubectl and requires it to fail; returns what it printed.
+    @discardableResult
+    func fails(_ args: [String], stdin: String? = nil, timeout: TimeInterval = 90, environment: [String: String] = [:],
+               sourceLocation: SourceLocation = #_sourceLocation) throws -> RunResult {
+        let r = try kubectlRun(args, stdin: stdin, timeout: timeout, environment: environment)
+        #expect(r.status != 0 && r.status != -1, "kubectl \(args.joined(separator: " ")) with \(kubectl.testDescription) should have failed: \(r)",
+                sourceLocation: sourceLocation)
+        return r
+    }
+
+    /// `kubectl get ARGS -o jsonpath=TEMPLATE`, or nil when kubectl fails.
+    func jsonpath(_ args: [String], _ template: String) -> String? {
+        guard let r = try? kubectlRun(["get"] + args + ["-o", "jsonpath=\(template)"], timeout: 30), r.status == 0 else { return nil }
+        return r.stdout
+    }
+
+    /// Polls `kubectl get ARGS -o jsonpath=TEMPLATE` until it prints `expected`.
+    func waitFor(_ args: [String], _ template: String, toBe expected: String, timeout: TimeInterval = 90) throws {
+        try waitUntil("\(args.joined(separator: " ")) \(template) == \(expected)", timeout: timeout) {
+            jsonpath(args, template) == expected
+        }
+    }
+
+    /// A manifest written into the cluster's directory, returned as its path.
+    func manifest(_ name: String, _ text: String) throws -> String { try file(name, text) }
+}
+
+/// Daemons a test process started and has not stopped yet: stopped at exit if a test never got to it
+/// (the `defer` in each test covers failures; this covers a test process that exits early).
+final class LiveClusters: @unchecked Sendable {
+    static let shared = LiveClusters()
+    private let lock = NSLock()
+    private var clusters: [ObjectIdentifier: Cluster] = [:]
+    private var registeredExit = false
+
+    func add(_ c: Cluster) {
+        lock.lock(); defer { lock.unlock() }
+        clusters[ObjectIdentifier(c)] = c
+        if !registeredExit {
+            registeredExit = true
+            atexit { LiveClusters.shared.stopAll() }
+        }
+    }
+
+    func remove(_ c: Cluster) {
+        lock.lock(); defer { lock.unlock() }
+        clusters[ObjectIdentifier(c)] = nil
+    }
+
+    func stopAll() {
+        lock.lock()
+        let all = Array(clusters.values)
+        lock.unlock()
+        for c in all { c.stop() }
+    }
+}
+
+/// Directories an earlier test process left behind (it was killed before its clean-up ran): their
+/// daemon's group is killed and their mounts go, once per test process, before the first daemon starts.
+enum StaleClusters {
+    static let swept: Void = {
+        let tmp = FileManager.default.temporaryDirectory.path
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: tmp) else { return }
+        for name in names where name.hasPrefix("cairn-kubectl-") {
+            let dir = "\(tmp)/\(name)"
+            guard let owner = pidFile("\(dir)/owner.pid"), kill(owner, 0) != 0 else { continue }
+            if let daemon = pidFile("\(dir)/daemon.pid"), isCairnServe(daemon, stateDir: "\(dir)/state") {
+                kill(-daemon, SIGKILL)
+            }
+            unmountEverything(under: dir)
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }()
+
+    static func pidFile(_ path: String) -> pid_t? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Only a `cairn serve` on that state dir is killed: a pid may have been reused since.
+    static func isCairnServe(_ pid: pid_t, stateDir: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        let args = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        return args.contains("serve") && args.contains(stateDir)
+    }
+}
+
+/// A table line's cells: kubectl's tab writer separates columns by at least three spaces, while a
+/// cell (a header such as ACCESS MODES, an event message) holds single spaces.
+func tableCells(_ line: String) -> [String] {
+    line.components(separatedBy: "   ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
+/// A kubectl left running (`get -w`), its output collected as it comes; `stop()` ends it.
+final class RunningKubectl: @unchecked Sendable {
+    let process = Process()
+    private let lock = NSLock()
+    private var out = Data()
+    private var err = Data()
+
+    init(_ cluster: Cluster, _ args: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: cluster.kubectl.path)
+        process.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["KUBECONFIG"] = cluster.kubeconfig
+        env["HOME"] = cluster.home
+        process.environment = env
+        let o = Pipe(), e = Pipe()
+        process.standardOutput = o
+        process.standardError = e
+        process.standardInput = FileHandle.nullDevice
+        o.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            guard let self else { return }
+            self.lock.lock(); self.out.append(d); self.lock.unlock()
+        }
+        e.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            guard let self else { return }
+            self.lock.lock(); self.err.append(d); self.lock.unlock()
+        }
+        try process.run()
+    }
+
+    var stdout: String { lock.lock(); defer { lock.unlock() }; return String(decoding: out, as: UTF8.self) }
+    var stderr: String { lock.lock(); defer { lock.unlock() }; return String(decoding: err, as: UTF8.self) }
+
+    /// Waits until the output so far satisfies `condition` (or the deadline passes); true if it did.
+    func waitForOutput(timeout: TimeInterval = 90, _ condition: (String) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition(stdout) { return true }
+            if !process.isRunning { return condition(stdout) }
+            usleep(100_000)
+        }
+        return false
+    }
+
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+}
+
+/// A kubectl table as rows of cells, with what differs between runs masked: the AGE and LAST SEEN
+/// cells, generated volume and pod names. Both kubectl's output and a table written by hand (cells at
+/// least three spaces apart) go through it, so they compare cell by cell; an empty cell (the PV's
+/// REASON) drops out of both.
+func cells(_ output: String) -> [[String]] {
+    let lines = output.split(separator: "\n").map { tableCells(String($0)) }
+    guard let header = lines.first else { return [] }
+    return [header] + lines.dropFirst().map { row in
+        row.map { cell in isAge(cell) ? "<age>" : stableNames(cell) }
+    }
+}
+
+/// kubectl's human durations: `7s`, `2m10s`, `5h`, `3d4h`, `<invalid>` for a time in the future.
+func isAge(_ cell: String) -> Bool {
+    cell == "<invalid>" || cell.range(of: #"^[0-9]+[smhdy]([0-9]+[smhd])?$"#, options: .regularExpression) != nil
+}
+
+/// Whether `kubectl describe` output has a line `KEY:  VALUE` at the given indent, however wide the
+/// tab writer made the gap (it depends on the other keys in the block).
+func describeHas(_ output: String, _ key: String, _ value: String, indent: Int = 0) -> Bool {
+    let prefix = String(repeating: " ", count: indent) + key + ":"
+    return output.split(separator: "\n").contains { line in
+        line.hasPrefix(prefix) && line.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces) == value
+            && (value.isEmpty || line.dropFirst(prefix.count).first == " ")
+    }
 }
