@@ -27,6 +27,11 @@ public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
     private var filesystems: [String: NodeFileSystem] = [:]
     /// Which pods use each attached volume, so a volume is detached when its last pod leaves.
     private var users: [String: Set<String>] = [:]
+    /// Data roots Cairn bind-mounted onto themselves (nodev,nosuid), to be unmounted at a stop. Each
+    /// has a marker in the state dir, so a daemon that took the mounts over (SIGHUP) knows them too
+    /// and never unmounts a nodev,nosuid mount an operator made.
+    private var inertBinds: [String: String] = [:]
+    private var inertMarkers: String { layout.stateDir + "/data-root-binds" }
 
     public init(stateDir: String, nodes: [NodeConfig], logger: Logger) {
         self.layout = PodVolumeLayout(stateDir: stateDir)
@@ -41,8 +46,14 @@ public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
         for node in nodes.values.sorted(by: { $0.name < $1.name }) {
             try FileManager.default.createDirectory(atPath: node.dataRoot, withIntermediateDirectories: true)
             // Device nodes pods make are real nodes in the data root: keep them inert on the host.
+            let marker = inertMarkers + "/" + node.name
             if try MountTable.makeInert(node.dataRoot) {
                 logger.info("node \(node.name): data root \(node.dataRoot) bind-mounted onto itself nodev,nosuid")
+                try FileManager.default.createDirectory(atPath: inertMarkers, withIntermediateDirectories: true)
+                FileManager.default.createFile(atPath: marker, contents: Data(node.dataRoot.utf8))
+                lock.withLock { inertBinds[node.name] = node.dataRoot }
+            } else if (try? String(contentsOfFile: marker, encoding: .utf8)) == node.dataRoot {
+                lock.withLock { inertBinds[node.name] = node.dataRoot }
             }
             let mountPoint = layout.nodeMountPoint(node: node.name)
             try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
@@ -126,6 +137,17 @@ public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
         }
         for fs in all {
             if handOver { fs.handOver() } else { fs.unmount() }
+        }
+        if !handOver {
+            let binds = lock.withLock { () -> [String: String] in defer { inertBinds = [:] }; return inertBinds }
+            for (node, dataRoot) in binds.sorted(by: { $0.key < $1.key }) {
+                if umount2(dataRoot, Int32(MNT_DETACH)) != 0 && errno != EINVAL && errno != ENOENT {
+                    logger.warning("could not unmount the data root's nodev,nosuid bind mount", metadata: [
+                        "node": "\(node)", "path": "\(dataRoot)", "error": "\(String(cString: strerror(errno)))"])
+                    continue
+                }
+                try? FileManager.default.removeItem(atPath: inertMarkers + "/" + node)
+            }
         }
     }
 

@@ -92,6 +92,28 @@ struct SocketTransport: APITransport {
     }
 
     /// A second daemon may not take a live daemon's socket, and never removes it.
+    /// A stop (SIGTERM) leaves nothing mounted: pod volumes, node filesystems, and the nodev,nosuid
+    /// bind mounts the daemon put on its data roots.
+    @Test func aStopLeavesNothingMounted() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        let manifest = "\(packageRoot)/examples/seed/statefulset.yaml"
+        #expect(try d.cairn(["apply", "-f", manifest]).status == 0)
+        try d.waitUntil("a pod of the seed StatefulSet Running") {
+            try d.cairn(["get", "pods", "--no-headers"]).stdout.contains("Running")
+        }
+        func mountsUnder(_ dir: String) -> [String] {
+            let table = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+            return table.split(separator: "\n").compactMap { line in
+                let fields = line.split(separator: " ")
+                return fields.count > 1 && fields[1].hasPrefix(dir + "/") ? String(fields[1]) : nil
+            }
+        }
+        #expect(!mountsUnder(d.dir).isEmpty, "the daemon mounted its nodes")
+        d.terminate()
+        #expect(mountsUnder(d.dir) == [], "mounts left after SIGTERM")
+    }
+
     @Test func aSecondDaemonCannotTakeALiveSocket() throws {
         let d = try TestDaemon()
         defer { d.stop() }
