@@ -121,9 +121,10 @@ private struct ListEnvelope<T: Decodable>: Decodable {
 }
 
 private func decodeList<T: KubeObject>(_ type: T.Type, _ data: Data) throws -> [any KubeObject] {
-    let envelope = try JSONCoding.decoder.decode(ListEnvelope<T>.self, from: data)
+    let tree = try JSONText.parse(data)
+    let envelope = try tree.decode(ListEnvelope<T>.self)
     if envelope.kind?.hasSuffix("List") == true { return envelope.items ?? [] }
-    return [try JSONCoding.decoder.decode(T.self, from: data)]
+    return [try tree.decode(T.self)]
 }
 
 /// TYPE/NAME or TYPE NAME... as kubectl reads them (ResourceTypeOrNameArgs).

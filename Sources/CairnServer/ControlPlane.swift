@@ -91,8 +91,8 @@ public actor ControlPlane {
     }
 
     func decodeStored(_ stored: StoredObject) throws -> any KubeObject {
-        // Straight from the stored text: every write decodes what it stored, and a detour through a
-        // JSONValue tree (parse, print again, parse) cost more than the planners at a thousand pods.
+        // Every write decodes what it stored: the byte-level parser and the tree decoder, not
+        // Foundation's JSONDecoder, which cost more than the planners at a thousand pods.
         try stored.key.kind.objectType.decode(text: stored.json)
     }
 
@@ -147,5 +147,5 @@ public struct ControlPlaneSettings: Sendable {
 
 extension KubeObject {
     static func decode(from json: JSONValue) throws -> any KubeObject { try json.decode(Self.self) }
-    static func decode(text: String) throws -> any KubeObject { try JSONCoding.decoder.decode(Self.self, from: Data(text.utf8)) }
+    static func decode(text: String) throws -> any KubeObject { try JSONText.parse(Data(text.utf8)).decode(Self.self) }
 }
