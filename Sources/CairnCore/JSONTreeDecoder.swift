@@ -27,6 +27,26 @@ private struct TreeDecoder: Decoder {
 
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
         if T.self == JSONValue.self { return value as! T }
+        // Labels, annotations and string lists are most of an object's fields: taken as they are,
+        // not key by key through Dictionary's and Array's generic Decodable.
+        if T.self == [String: String].self, case .object(let o) = value {
+            var out: [String: String] = [:]
+            out.reserveCapacity(o.count)
+            for (k, v) in o {
+                guard case .string(let s) = v else { return try T(from: self) }
+                out[k] = s
+            }
+            return out as! T
+        }
+        if T.self == [String].self, case .array(let a) = value {
+            var out: [String] = []
+            out.reserveCapacity(a.count)
+            for v in a {
+                guard case .string(let s) = v else { return try T(from: self) }
+                out.append(s)
+            }
+            return out as! T
+        }
         return try T(from: self)
     }
 

@@ -32,6 +32,8 @@ import Testing
         var flags: [Bool]?
         var extra: JSONValue?
         var nested: [String: [Int64]]?
+        var labels: [String: String]?
+        var words: [String]?
     }
 
     /// Numbered cases: the input, and the value (nil: the decoder must throw).
@@ -48,6 +50,10 @@ import Testing
             /* 9 */ (#"{"name":"a","flags":[1]}"#, nil),
             /* 10 */ (#"{"name":"a","ratio":"1.5"}"#, nil),
             /* 11 */ (#"[]"#, nil),
+            /* 12 */ (#"{"name":"a","labels":{"k":"v","l":""},"words":["x","y"]}"#, Sample(name: "a", labels: ["k": "v", "l": ""], words: ["x", "y"])),
+            /* 13 */ (#"{"name":"a","labels":{"k":1}}"#, nil),
+            /* 14 */ (#"{"name":"a","words":["x",null]}"#, nil),
+            /* 15 */ (#"{"name":"a","labels":[]}"#, nil),
         ]
         for (i, c) in cases.enumerated() {
             let tree = try JSONText.parse(c.0)
