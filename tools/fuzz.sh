@@ -26,12 +26,19 @@ export CAIRN_FUZZ=1
 # the PC table for `cov:`, comparisons for its dictionary) is asked for explicitly.
 build=(swift build -c debug --scratch-path "$scratch" --sanitize=fuzzer --sanitize=address
        -Xswiftc -parse-as-library -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp)
+# FUZZ_NO_BUILD=1 runs what is already built (while another build holds the scratch directory).
 for t in "${targets[@]}"; do
+    [ -n "${FUZZ_NO_BUILD:-}" ] && break
     if ! log=$("${build[@]}" --product "$t" 2>&1); then echo "$log" | tail -40 >&2; echo "fuzz: building $t failed" >&2; exit 1; fi
 done
-bin=$("${build[@]}" --show-bin-path)
-# Leaks of the Swift runtime's own caches (metadata, conformances) are not ours; anything else is.
+bin="$scratch/debug"
+[ -n "${FUZZ_NO_BUILD:-}" ] || bin=$("${build[@]}" --show-bin-path)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+# Tables built once and kept (their spare-bit tagged pointers hide them from LeakSanitizer).
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/Tests/Fuzz/lsan-suppressions.txt:print_suppressions=0}
+# Swift's crash backtracer reads the crashed process's memory in ways ASan reports as errors of its
+# own: libFuzzer's report is what is wanted.
+export SWIFT_BACKTRACE=enable=no
 failed=0
 rows=()
 for t in "${targets[@]}"; do
