@@ -179,6 +179,7 @@ if Context.environment["CAIRN_FUZZ"] != nil {
         ("fuzz-patch", ["CairnCore", "CairnAPIMachinery"]),
         ("fuzz-api-request", ["CairnCore", "CairnAPI", "CairnControl", "CairnStore", "CairnServer",
                               .product(name: "Hummingbird", package: "hummingbird"),
+                              .product(name: "HummingbirdCore", package: "hummingbird"),
                               .product(name: "Logging", package: "swift-log")]),
         ("fuzz-bindings", ["CairnCore", "CairnAPI", "CairnCLICore"]),
     ]

@@ -56,7 +56,15 @@ public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
                 lock.withLock { inertBinds[node.name] = node.dataRoot }
             }
             let mountPoint = layout.nodeMountPoint(node: node.name)
-            try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+            // mkdir, never a stat: a mount point whose connection waits in a holder answers a stat
+            // only when the kernel's cached attributes are fresh; after a longer pause (a crash,
+            // a slow restart) the stat waits for this very daemon until the holder gives up, and
+            // the start failed with "File exists" a minute later (found by the crash matrix).
+            try FileManager.default.createDirectory(atPath: (mountPoint as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            if mkdir(mountPoint, 0o755) != 0 && errno != EEXIST {
+                throw NodeAgentError("cannot create the mount point \(mountPoint): \(String(cString: strerror(errno)))")
+            }
             // Taken over before anything looks at the mounts: a stat of a mount whose connection
             // waits in a holder would wait for this very daemon.
             let fs = NodeFileSystem(mountPoint: mountPoint, logger: logger)

@@ -76,4 +76,36 @@ struct JSONTextTests {
         #expect(JSONText.string(value) == foundation)
         #expect(try JSONText.parse(JSONText.string(value)) == value)
     }
+
+    /// Found by fuzz-bindings: a double with no fraction prints as an integer (as Go's encoding/json
+    /// prints float64), so `[1.0]` printed and parsed again is the integer 1, not the double. The
+    /// number survives; its kind does not, and a round trip is compared as numbers (numbered cases).
+    @Test func integralDoublesPrintAsIntegers() throws {
+        let cases: [(String, String)] = [
+            /* 1 */ ("[0.0]", "[0]"),
+            /* 2 */ ("[-0.0]", "[0]"),
+            /* 3 */ ("[1.0]", "[1]"),
+            /* 4 */ ("[1e3]", "[1000]"),
+            /* 5 */ ("[0.0e300]", "[0]"),
+            /* 6 */ ("[2.5]", "[2.5]"),
+            /* 7 */ ("[1e20]", "[1e+20]"),
+        ]
+        for (i, c) in cases.enumerated() {
+            let value = try JSONText.parse(c.0)
+            #expect(JSONText.string(value) == c.1, "case \(i + 1)")
+            let again = try JSONText.parse(JSONText.string(value))
+            #expect(numbers(again) == numbers(value), "case \(i + 1)")
+        }
+    }
+
+    func numbers(_ v: JSONValue) -> [Double] {
+        guard case .array(let items) = v else { return [] }
+        return items.compactMap { item -> Double? in
+            switch item {
+            case .int(let i): Double(i)
+            case .double(let d): d
+            default: nil
+            }
+        }
+    }
 }

@@ -67,6 +67,19 @@ enum CrashMatrix {
         // Each start after a crash is armed with the next of these (the recovery point), then none.
         var nextArms: [[String: String]] = cell.recoveryArm.map { [[CrashPoint.armVariable: $0]] } ?? []
         var crashed = 0
+        // TestDaemon.start() begins a fresh log, so each start's log is read for its own death; the
+        // log is also emptied here, so this holds whether a start truncates it or appends.
+        /// After a death: whether the armed point killed it (counted, and the next start armed
+        /// with the next recovery point) or something else did.
+        func diedAtArmedPoint() -> Bool {
+            let text = d.log()
+            guard text.contains(CrashPoint.announcement) else { return false }
+            crashed += 1
+            try? "".write(toFile: d.logPath, atomically: false, encoding: .utf8)
+            d.pid = 0
+            d.environment = nextArms.isEmpty ? [:] : nextArms.removeFirst()
+            return true
+        }
         func startAfterCrashes() throws {
             while true {
                 do {
@@ -74,11 +87,7 @@ enum CrashMatrix {
                     return
                 } catch {
                     // Died during start-up: by its armed point (a recovery crash), or for real.
-                    let now = crashes(in: d)
-                    guard now > crashed else { throw error }
-                    crashed = now
-                    d.pid = 0
-                    d.environment = nextArms.isEmpty ? [:] : nextArms.removeFirst()
+                    guard diedAtArmedPoint() else { throw error }
                 }
             }
         }
@@ -89,14 +98,10 @@ enum CrashMatrix {
         var settled = false
         while Date() < deadline {
             if d.process?.isRunning != true {
-                let now = crashes(in: d)
-                if now == crashed {
+                if !diedAtArmedPoint() {
                     violations.append("the daemon died without reaching its crash point:\n\(d.log().suffix(3000))")
                     break
                 }
-                crashed = now
-                d.pid = 0
-                d.environment = nextArms.isEmpty ? [:] : nextArms.removeFirst()
                 try startAfterCrashes()
                 continue
             }

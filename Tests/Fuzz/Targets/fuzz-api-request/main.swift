@@ -6,6 +6,7 @@ import CairnStore
 import Dispatch
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 
 /// The API's request path, whole: the input is `METHOD TARGET` on its first line and the body

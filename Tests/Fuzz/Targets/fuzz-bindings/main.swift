@@ -12,7 +12,8 @@ public func fuzzBindings(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     if let value = try? JSONValue.parse(bytes) {
         let pretty = JSONText.pretty(value)
         guard let again = try? JSONText.parse(pretty) else { fatalError("pretty output does not parse: \(pretty.prefix(200))") }
-        if again != value { fatalError("pretty output parses to another value: \(pretty.prefix(200))") }
+        // An integral double prints as an integer (as Go prints float64): compare numbers as numbers.
+        if numeric(again) != numeric(value) { fatalError("pretty output parses to another value: \(pretty.prefix(200))") }
     }
     guard let list = try? JSONCoding.decoder.decode(BindingList.self, from: bytes) else { return 0 }
     let now = Date()
@@ -26,4 +27,14 @@ public func fuzzBindings(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
                         "STORAGECLASS", "RECLAIM", "PODS (HOST PATH)", "BOUND"], rows)
     _ = try? JSONCoding.encoder.encode(list)
     return 0
+}
+
+/// The value with every integral double made an int (what printing it and parsing it back gives).
+func numeric(_ v: JSONValue) -> JSONValue {
+    switch v {
+    case .double(let d) where d == d.rounded() && abs(d) < 1e15: .int(Int64(d))
+    case .array(let a): .array(a.map(numeric))
+    case .object(let o): .object(o.mapValues(numeric))
+    default: v
+    }
 }
