@@ -132,14 +132,17 @@ let package = Package(
         .testTarget(name: "CairnFSTests", dependencies: ["CairnFS", "CairnNode", "CFuseKernel"]),
         .testTarget(name: "CairnNodeTests", dependencies: ["CairnNode", "CFuseKernel"]),
         // The API request table both server test targets run (in process, and against a live daemon).
+        // What the test targets that run programs share: package paths, `runProgram`, TestFailure.
+        .target(name: "CairnTestSupport", path: "Tests/CairnTestSupport"),
         .target(name: "CairnAPIScenarios", dependencies: ["CairnCore", "CairnManifest"], path: "Tests/CairnAPIScenarios"),
         .testTarget(name: "CairnServerTests", dependencies: [
             "CairnCore", "CairnControl", "CairnStore", "CairnServer", "CairnAPIScenarios",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "CairnEndToEndTests", dependencies: ["CairnCore", "CairnNode", "CairnAPIScenarios", "CairnCrashPoint"]),
+        .testTarget(name: "CairnEndToEndTests", dependencies: ["CairnCore", "CairnNode", "CairnAPIScenarios", "CairnCrashPoint", "CairnTestSupport"]),
         .testTarget(name: "CairnCLICoreTests", dependencies: ["CairnCLICore", "CairnCore", "CairnAPI"]),
         .testTarget(name: "CairnAPIMachineryTests", dependencies: [
+            "CairnTestSupport",
             "CairnAPIMachinery", "CairnCore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -147,8 +150,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The real kubectl (1.32 and the oldest and newest beside it) against a live `cairn serve` over HTTPS.
-        .testTarget(name: "CairnKubectlTests", dependencies: []),
+        .testTarget(name: "CairnKubectlTests", dependencies: ["CairnTestSupport"]),
         .testTarget(name: "CairnTLSTests", dependencies: [
+            "CairnTestSupport",
             "CairnTLS",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -158,6 +162,7 @@ let package = Package(
         ]),
         // Conformance of the CSI driver: a gRPC client against `cairn csi` on its Unix socket.
         .testTarget(name: "CairnCSITests", dependencies: [
+            "CairnTestSupport",
             "CairnCSI", "CairnAPI", "CairnCore", "CairnNode", "CairnServer", "CairnStore",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),

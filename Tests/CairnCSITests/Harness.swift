@@ -1,5 +1,6 @@
 import CairnCSI
 import CairnNode
+import CairnTestSupport
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
@@ -8,28 +9,6 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// The package's root, found from this file's path.
-let packageRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-}()
-
-/// The `cairn` binary `swift build` made (tools/test.sh builds it before the tests).
-let cairnBinary: String = {
-    if let env = ProcessInfo.processInfo.environment["CAIRN_BINARY"], !env.isEmpty { return env }
-    for candidate in [".build/debug/cairn", ".build/release/cairn"] {
-        let p = "\(packageRoot)/\(candidate)"
-        if FileManager.default.isExecutableFile(atPath: p) { return p }
-    }
-    return "\(packageRoot)/.build/debug/cairn"
-}()
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
-}
 
 typealias Transport = HTTP2ClientTransport.Posix
 

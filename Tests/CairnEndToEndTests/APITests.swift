@@ -206,7 +206,7 @@ import Glibc
         defer { d.stop() }
         let tls = "\(d.stateDir)/tls"
         func curl(_ extra: [String], scheme: String = "https") throws -> (status: Int, body: String) {
-            let r = try run("/usr/bin/curl", ["-sS", "--max-time", "20", "--cacert", "\(tls)/ca.crt", "-w", "\n%{http_code}"] + extra
+            let r = try runProgram("/usr/bin/curl", ["-sS", "--max-time", "20", "--cacert", "\(tls)/ca.crt", "-w", "\n%{http_code}"] + extra
                             + ["\(scheme)://127.0.0.1:\(port)/api/v1/nodes"])
             let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
             return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
@@ -235,7 +235,7 @@ import Glibc
 
     @Test func clientReportsAMissingDaemonQuickly() throws {
         let start = Date()
-        let r = try run(cairnBinary, ["get", "pods", "--socket", "/tmp/cairn-no-such-dir/cairn.sock"], timeout: 10)
+        let r = try runProgram(cairnBinary, ["get", "pods", "--socket", "/tmp/cairn-no-such-dir/cairn.sock"], timeout: 10)
         #expect(Date().timeIntervalSince(start) < 5)
         #expect(r.status == 1)
         #expect(r.stderr.contains("/tmp/cairn-no-such-dir/cairn.sock"))
@@ -245,7 +245,7 @@ import Glibc
     @Test func secondDaemonOnSameStateDirIsRefused() throws {
         let d = try TestDaemon()
         defer { d.stop() }
-        let r = try run(cairnBinary, d.serveArguments, timeout: 30)
+        let r = try runProgram(cairnBinary, d.serveArguments, timeout: 30)
         #expect(r.status != 0)
         #expect(r.stderr.contains("another cairn serve"), "\(r.stderr)")
         #expect(try d.cairn(["version"]).status == 0)

@@ -9,7 +9,7 @@ import Glibc
 @Suite(.serialized) struct CLITests {
     /// Runs cairn with no daemon behind the socket.
     func cairnAlone(_ args: [String], stdin: String? = nil) throws -> RunResult {
-        try run(cairnBinary, args, stdin: stdin, timeout: 30, environment: ["CAIRN_SOCKET": "/nonexistent/cairn.sock"])
+        try runProgram(cairnBinary, args, stdin: stdin, timeout: 30, environment: ["CAIRN_SOCKET": "/nonexistent/cairn.sock"])
     }
 
     /// A daemon with the seed's StatefulSet (one pod, Running) and claim, and fixed node sizes.
@@ -75,7 +75,7 @@ import Glibc
             unmountEverything(under: dir)
             try? FileManager.default.removeItem(atPath: dir)
         }
-        let r = try run(cairnBinary, ["serve", "--state-dir", dir, "--log-level", "bogus"], timeout: 15)
+        let r = try runProgram(cairnBinary, ["serve", "--state-dir", dir, "--log-level", "bogus"], timeout: 15)
         #expect(r.status == 1, "\(r)")
         #expect(r.stderr == "Error: invalid argument \"bogus\" for \"--log-level\" flag: must be one of trace, debug, info, notice, warning, error, critical\nSee 'cairn serve --help' for usage.\n", "\(r)")
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/cairn.sock"), "nothing started")
@@ -107,7 +107,7 @@ import Glibc
         #expect(other.stderr == "No resources found in team-a namespace.\n", "\(other)")
         #expect(try d.cairn(["get", "pods", "--namespace=default", "-oname"]).stdout == "pod/stateful-pvc-0\n")
         // --socket before the verb wins over $CAIRN_SOCKET.
-        let socket = try run(cairnBinary, ["--socket", d.socket, "get", "pods", "-oname"], environment: ["CAIRN_SOCKET": "/nonexistent"])
+        let socket = try runProgram(cairnBinary, ["--socket", d.socket, "get", "pods", "-oname"], environment: ["CAIRN_SOCKET": "/nonexistent"])
         #expect(socket.stdout == "pod/stateful-pvc-0\n", "\(socket)")
 
         // get all: kubectl's category, kind/name names, a blank line between kinds, no empty kinds.

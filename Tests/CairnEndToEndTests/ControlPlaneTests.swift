@@ -118,7 +118,7 @@ struct SocketTransport: APITransport {
         let d = try TestDaemon()
         defer { d.stop() }
         let other = "\(d.dir)/other-state"
-        let second = try run(cairnBinary, ["serve", "--state-dir", other, "--socket", d.socket, "--node", "x=\(d.dir)/x"], timeout: 60)
+        let second = try runProgram(cairnBinary, ["serve", "--state-dir", other, "--socket", d.socket, "--node", "x=\(d.dir)/x"], timeout: 60)
         #expect(second.status != 0)
         #expect(second.stderr.contains("socket \(d.socket) is in use by pid \(d.pid)"), "\(second)")
         #expect(try d.cairn(["version"]).status == 0, "the first daemon still answers on its socket")

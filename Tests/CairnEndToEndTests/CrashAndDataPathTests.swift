@@ -50,9 +50,9 @@ import Glibc
         #expect(statvfs(host, &st) == 0)
         #expect(Int64(st.f_blocks) * Int64(st.f_frsize) == 8 * 1024 * 1024)
         // 6 MiB fits, 4 MiB more does not.
-        let w1 = try run("/bin/dd", ["if=/dev/zero", "of=\(host)/a", "bs=1M", "count=6", "conv=fsync"], timeout: 30)
+        let w1 = try runProgram("/bin/dd", ["if=/dev/zero", "of=\(host)/a", "bs=1M", "count=6", "conv=fsync"], timeout: 30)
         #expect(w1.status == 0, "\(w1)")
-        let w2 = try run("/bin/dd", ["if=/dev/zero", "of=\(host)/b", "bs=1M", "count=4", "conv=fsync"], timeout: 30)
+        let w2 = try runProgram("/bin/dd", ["if=/dev/zero", "of=\(host)/b", "bs=1M", "count=4", "conv=fsync"], timeout: 30)
         #expect(w2.status != 0)
         #expect(w2.stderr.contains("No space left on device"), "\(w2)")
         // The same through cairn exec at the pod's mountPath.

@@ -1,72 +1,11 @@
 import CairnNode
+@_exported import CairnTestSupport
 import Foundation
 import Testing
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// The package's root, found from this file's path.
-let packageRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-}()
-
-/// The `cairn` binary that `swift build` made (the README's test command builds it first).
-let cairnBinary: String = {
-    if let env = ProcessInfo.processInfo.environment["CAIRN_BINARY"], !env.isEmpty { return env }
-    for candidate in [".build/debug/cairn", ".build/release/cairn"] {
-        let p = "\(packageRoot)/\(candidate)"
-        if FileManager.default.isExecutableFile(atPath: p) { return p }
-    }
-    return "\(packageRoot)/.build/debug/cairn"
-}()
-
-struct RunResult: CustomStringConvertible {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-    var description: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
-}
-
-/// Runs a program with a deadline; on timeout its whole process group is killed.
-func run(_ executable: String, _ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 60,
-         environment: [String: String] = [:]) throws -> RunResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    for (k, v) in environment { env[k] = v }
-    process.environment = env
-    let out = Pipe(), err = Pipe(), input = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input
-    try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? input.fileHandleForWriting.close()
-    // Read both pipes concurrently so a chatty child never blocks on a full pipe.
-    nonisolated(unsafe) var outData = Data(), errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    group.enter()
-    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(10_000) }
-    if process.isRunning {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        _ = group.wait(timeout: .now() + 5)
-        return RunResult(status: -1, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: "timed out after \(timeout)s: \(executable) \(arguments.joined(separator: " "))\n" + String(decoding: errData, as: UTF8.self))
-    }
-    process.waitUntilExit()
-    _ = group.wait(timeout: .now() + 5)
-    return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                     stderr: String(decoding: errData, as: UTF8.self))
-}
 
 /// A `cairn serve` in a child process with two logical nodes, k8s-node1 and
 /// k8s-node2 as in the seed lesson, in a temporary state directory. `stop()` always cleans up: the
@@ -138,7 +77,7 @@ final class TestDaemon: @unchecked Sendable {
     func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     func cairn(_ args: [String], stdin: String? = nil, timeout: TimeInterval = 60) throws -> RunResult {
-        try run(cairnBinary, args, stdin: stdin, timeout: timeout, environment: ["CAIRN_SOCKET": socket])
+        try runProgram(cairnBinary, args, stdin: stdin, timeout: timeout, environment: ["CAIRN_SOCKET": socket])
     }
 
     /// SIGTERM and wait; SIGKILL the group if it does not stop within 30 s.
@@ -195,11 +134,6 @@ final class TestDaemon: @unchecked Sendable {
 func unmountEverything(under dir: String) {
     let points = MountTable.mounts().map(\.mountPoint).filter { $0 == dir || $0.hasPrefix(dir + "/") }
     for p in points.sorted(by: { $0.count > $1.count }) { umount2(p, Int32(MNT_DETACH)) }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
 }
 
 /// Writes a manifest to a temporary file.

@@ -1,26 +1,10 @@
+import CairnTestSupport
 import Foundation
 import Testing
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// The package's root, found from this file's path.
-let packageRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-}()
-
-/// The `cairn` binary `swift build` made (the suite drives the real daemon, as a user runs it).
-let cairnBinary: String = {
-    if let env = ProcessInfo.processInfo.environment["CAIRN_BINARY"], !env.isEmpty { return env }
-    for candidate in [".build/debug/cairn", ".build/release/cairn"] {
-        let p = "\(packageRoot)/\(candidate)"
-        if FileManager.default.isExecutableFile(atPath: p) { return p }
-    }
-    return "\(packageRoot)/.build/debug/cairn"
-}()
 
 /// A kubectl binary and the minor version it reports.
 struct Kubectl: Sendable, CustomTestStringConvertible {
@@ -49,56 +33,6 @@ struct Kubectl: Sendable, CustomTestStringConvertible {
               let client = o["clientVersion"] as? [String: Any], let minor = client["minor"] as? String else { return nil }
         return Int(minor.filter(\.isNumber))
     }
-}
-
-struct RunResult: CustomStringConvertible, Sendable {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-    var description: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
-}
-
-/// Runs a program with a deadline; on timeout its process group is killed.
-func runProgram(_ executable: String, _ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 60,
-                environment: [String: String] = [:]) throws -> RunResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env["KUBECONFIG"] = nil
-    for (k, v) in environment { env[k] = v }
-    process.environment = env
-    let out = Pipe(), err = Pipe(), input = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input
-    try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? input.fileHandleForWriting.close()
-    nonisolated(unsafe) var outData = Data(), errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    group.enter()
-    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(10_000) }
-    if process.isRunning {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        _ = group.wait(timeout: .now() + 5)
-        return RunResult(status: -1, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: "timed out after \(timeout)s: \(executable) \(arguments.joined(separator: " "))\n" + String(decoding: errData, as: UTF8.self))
-    }
-    process.waitUntilExit()
-    _ = group.wait(timeout: .now() + 5)
-    return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                     stderr: String(decoding: errData, as: UTF8.self))
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released; the daemon binds it a moment later).

@@ -1,46 +1,13 @@
+@_exported import CairnTestSupport
 import Foundation
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-struct RunResult: CustomStringConvertible {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-    var description: String { "exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)" }
-}
-
-/// Runs a program with a deadline (killed when it passes) and collects its output.
+/// kubectl with its cache (HOME/.kube) in the temporary directory, so runs never share one.
 func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 60) throws -> RunResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    // kubectl must read only the kubeconfig a test names.
-    env["KUBECONFIG"] = nil
-    env["HOME"] = FileManager.default.temporaryDirectory.path
-    process.environment = env
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    nonisolated(unsafe) var outData = Data(), errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    group.enter()
-    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(10_000) }
-    if process.isRunning {
-        kill(process.processIdentifier, SIGKILL)
-    }
-    process.waitUntilExit()
-    group.wait()
-    return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                     stderr: String(decoding: errData, as: UTF8.self))
+    try runProgram(executable, arguments, timeout: timeout, environment: ["HOME": FileManager.default.temporaryDirectory.path])
 }
 
 /// A fresh directory under the system temporary directory, removed by the caller.
