@@ -86,6 +86,9 @@ extension JSONValue {
     /// Converts any Encodable (a typed object) into a JSONValue tree.
     public init<T: Encodable>(encoding value: T) throws {
         if let v = value as? JSONValue { self = v; return }
+        // The tree encoder gives the same tree without printing and parsing text; Foundation's
+        // encoder stays for the errors (a NaN, say).
+        if let v = try? JSONTreeEncoder().encode(value) { self = v; return }
         self = try JSONText.parse(JSONCoding.encoder.encode(value))
     }
 

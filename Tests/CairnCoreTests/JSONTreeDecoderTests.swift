@@ -22,7 +22,10 @@ import Testing
     static func bothWays<T: KubeObject>(_ sample: T, _ stored: JSONValue) throws -> (JSONValue, JSONValue) {
         let tree = try JSONTreeDecoder().decode(T.self, from: stored)
         let foundation = try JSONDecoder().decode(T.self, from: Data(stored.jsonText().utf8))
-        return (try JSONValue(encoding: tree), try JSONValue(encoding: foundation))
+        // Encoded both ways too: the tree encoder must make what parsing Foundation's text makes.
+        let viaFoundation = try JSONText.parse(JSONCoding.encoder.encode(foundation))
+        #expect(try JSONTreeEncoder().encode(tree) == viaFoundation)
+        return (try JSONTreeEncoder().encode(tree), viaFoundation)
     }
 
     struct Sample: Codable, Equatable {
@@ -54,12 +57,16 @@ import Testing
             /* 13 */ (#"{"name":"a","labels":{"k":1}}"#, nil),
             /* 14 */ (#"{"name":"a","words":["x",null]}"#, nil),
             /* 15 */ (#"{"name":"a","labels":[]}"#, nil),
+            /* 16 */ (#"{"name":"a","ratio":1.5,"extra":[1.25,-3,"s",{"b":false}]}"#, Sample(name: "a", ratio: 1.5, extra: [.double(1.25), -3, "s", ["b": false]])),
         ]
         for (i, c) in cases.enumerated() {
             let tree = try JSONText.parse(c.0)
             let foundation = try? JSONDecoder().decode(Sample.self, from: Data(c.0.utf8))
             #expect(foundation == c.1, "case \(i + 1): Foundation")
             #expect((try? JSONTreeDecoder().decode(Sample.self, from: tree)) == c.1, "case \(i + 1): tree")
+            if let value = c.1 {
+                #expect(try JSONTreeEncoder().encode(value) == JSONText.parse(JSONCoding.encoder.encode(value)), "case \(i + 1): encoded")
+            }
         }
     }
 }
