@@ -149,12 +149,13 @@ public final class LocalNodeAgent: NodeAgent, @unchecked Sendable {
         if !handOver {
             let binds = lock.withLock { () -> [String: String] in defer { inertBinds = [:] }; return inertBinds }
             for (node, dataRoot) in binds.sorted(by: { $0.key < $1.key }) {
-                if umount2(dataRoot, Int32(MNT_DETACH)) != 0 && errno != EINVAL && errno != ENOENT {
-                    logger.warning("could not unmount the data root's nodev,nosuid bind mount", metadata: [
-                        "node": "\(node)", "path": "\(dataRoot)", "error": "\(String(cString: strerror(errno)))"])
-                    continue
+                do {
+                    try MountTable.unmount(dataRoot, lazy: true)
+                    try? FileManager.default.removeItem(atPath: inertMarkers + "/" + node)
+                } catch {
+                    logger.warning("could not unmount the data root's nodev,nosuid bind mount",
+                                   metadata: ["node": "\(node)", "path": "\(dataRoot)", "error": "\(error)"])
                 }
-                try? FileManager.default.removeItem(atPath: inertMarkers + "/" + node)
             }
         }
     }

@@ -12,14 +12,10 @@ struct Kubectl: Sendable, CustomTestStringConvertible {
     var minor: Int
     var testDescription: String { "kubectl 1.\(minor)" }
 
-    /// /usr/bin/kubectl (1.32) and the oldest and newest of the versioned binaries beside the
-    /// Cloud SDK (`CAIRN_KUBECTL_VERSIONS=1.27,1.33` by default; any list of minors may be given).
+    /// The binaries `kubectlBinaries` finds, one per minor version.
     static let all: [Kubectl] = {
-        let sdk = "/usr/lib/google-cloud-sdk/bin/kubectl"
-        let wanted = (ProcessInfo.processInfo.environment["CAIRN_KUBECTL_VERSIONS"] ?? "1.27,1.33")
-            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         var found: [Kubectl] = []
-        for path in ["/usr/bin/kubectl"] + wanted.map({ "\(sdk).\($0)" }) where FileManager.default.isExecutableFile(atPath: path) {
+        for path in kubectlBinaries {
             guard let minor = minorVersion(path), !found.contains(where: { $0.minor == minor }) else { continue }
             found.append(Kubectl(path: path, minor: minor))
         }

@@ -1,3 +1,4 @@
+import CairnTestSupport
 @testable import CairnTLS
 import Foundation
 import Testing

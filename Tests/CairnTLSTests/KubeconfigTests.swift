@@ -1,3 +1,4 @@
+import CairnTestSupport
 @testable import CairnTLS
 import Foundation
 import Testing
@@ -28,11 +29,11 @@ struct KubeconfigTests {
         try Kubeconfig(server: "https://127.0.0.1:6443", pki: pki, token: "s3cret-token").write(to: file)
         #expect(try ClusterPKITests.mode(file) == 0o600)
 
-        let context = try run(kubectl, ["--kubeconfig", file.path, "config", "current-context"])
+        let context = try runProgram(kubectl, ["--kubeconfig", file.path, "config", "current-context"], environment: scratchHome)
         #expect(context.status == 0, "\(context)")
         #expect(context.stdout == "cairn\n")
 
-        let view = try run(kubectl, ["config", "view", "--kubeconfig", file.path, "--raw", "-o", "json"])
+        let view = try runProgram(kubectl, ["config", "view", "--kubeconfig", file.path, "--raw", "-o", "json"], environment: scratchHome)
         #expect(view.status == 0, "\(view)")
         let doc = try JSONSerialization.jsonObject(with: Data(view.stdout.utf8)) as? [String: Any]
         let clusters = doc?["clusters"] as? [[String: Any]]
@@ -60,7 +61,7 @@ struct KubeconfigTests {
         let file = dir.appendingPathComponent("kubeconfig")
         try Kubeconfig(server: "https://localhost:7443", certificateAuthorityPEM: "-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n",
                        userName: "ci", token: "abc").write(to: file)
-        let view = try run(kubectl, ["config", "view", "--kubeconfig", file.path, "--raw", "-o", "jsonpath={.users[0].user.token}"])
+        let view = try runProgram(kubectl, ["config", "view", "--kubeconfig", file.path, "--raw", "-o", "jsonpath={.users[0].user.token}"], environment: scratchHome)
         #expect(view.status == 0, "\(view)")
         #expect(view.stdout == "abc")
     }

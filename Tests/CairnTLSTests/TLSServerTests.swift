@@ -1,3 +1,4 @@
+import CairnTestSupport
 import CairnTLS
 import Foundation
 import Hummingbird

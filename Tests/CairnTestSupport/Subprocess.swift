@@ -82,3 +82,35 @@ public func runProgram(_ executable: String, _ arguments: [String], stdin: Strin
     return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                      stderr: String(decoding: errData, as: UTF8.self))
 }
+
+/// HOME in the temporary directory, so kubectl's cache (HOME/.kube) is never the user's and runs of
+/// the suite never share one.
+public let scratchHome: [String: String] = ["HOME": FileManager.default.temporaryDirectory.path]
+
+/// `runProgram` on a Dispatch thread: an async test must not block the concurrency pool's few
+/// threads while a child talks to a server that this process serves from that same pool.
+public func runDetached(_ executable: String, _ arguments: [String], timeout: TimeInterval = 60,
+                        environment: [String: String] = scratchHome) async throws -> RunResult {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            do { continuation.resume(returning: try runProgram(executable, arguments, timeout: timeout, environment: environment)) }
+            catch { continuation.resume(throwing: error) }
+        }
+    }
+}
+
+/// A fresh directory under the system temporary directory, removed by the caller.
+public func temporaryDirectory(_ name: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-\(name)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// The kubectl binaries the suites drive: /usr/bin/kubectl (1.32) and the versioned binaries beside
+/// the Cloud SDK that `CAIRN_KUBECTL_VERSIONS` names (the oldest and newest, 1.27 and 1.33, by default).
+public let kubectlBinaries: [String] = {
+    let sdk = "/usr/lib/google-cloud-sdk/bin/kubectl"
+    let wanted = (ProcessInfo.processInfo.environment["CAIRN_KUBECTL_VERSIONS"] ?? "1.27,1.33")
+        .split(separator: ",").map { "\(sdk).\($0.trimmingCharacters(in: .whitespaces))" }
+    return (["/usr/bin/kubectl"] + wanted).filter { FileManager.default.isExecutableFile(atPath: $0) }
+}()
